@@ -1,0 +1,5 @@
+"""Allow ``python -m guidedeck``."""
+
+from guidedeck.cli import main
+
+main()

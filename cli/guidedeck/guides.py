@@ -1,0 +1,95 @@
+"""Finding guide files and reading them into parse results, with problems as diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.parse import ParseResult, parse
+
+GUIDE_SUFFIXES = (".md", ".mdx")
+SKIPPED_NAMES = frozenset({"readme.md", "readme.mdx", "changelog.md", "license.md"})
+"""Files in a guide folder that describe the folder rather than teach: never read as guides."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuideFile:
+    """A guide path and what reading it gave: a parse result, or only diagnostics."""
+
+    path: Path
+    result: ParseResult | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Guide files named by ``paths``: files as given, folders searched for ``*.md``/``*.mdx``."""
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            below = sorted(
+                p for p in path.rglob("*")
+                if p.suffix.lower() in GUIDE_SUFFIXES
+                and p.name.lower() not in SKIPPED_NAMES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.is_file()
+            )
+            if not below:
+                problems.append(
+                    Diagnostic.warning(SourceLoc(str(path), 1), "folder holds no *.md guide")
+                )
+            found.extend(below)
+        elif path.exists():
+            found.append(path)
+        else:
+            problems.append(
+                Diagnostic.error(SourceLoc(str(path), 1), "no such file or folder")
+            )
+    unique = list(dict.fromkeys(found))
+    return unique, problems
+
+
+def read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
+    """The guide's text, or why it cannot be read (not UTF-8, binary, unreadable)."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, Diagnostic.error(SourceLoc(name, 1), f"cannot read file: {exc.strerror}")
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        return None, Diagnostic.error(
+            SourceLoc(name, line), "binary file (NUL byte), not a Markdown guide"
+        )
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        return None, Diagnostic.error(
+            SourceLoc(name, line, col), f"file is not UTF-8 (byte 0x{bad} cannot be decoded)"
+        )
+
+
+def read_guide(path: Path) -> GuideFile:
+    """Read and parse one guide; never raises for bad input."""
+    text, problem = read_text(path)
+    if text is None:
+        assert problem is not None
+        return GuideFile(path, None, (problem,))
+    if not text.strip():
+        return GuideFile(path, None, (Diagnostic.warning(SourceLoc(str(path), 1), "guide is empty"),))
+    result = parse(text, str(path))
+    return GuideFile(path, result, result.diagnostics)
+
+
+def read_guides(paths: Iterable[Path]) -> Iterator[GuideFile]:
+    """Every guide below ``paths``, parsed, plus entries for paths that are not guides."""
+    files, problems = discover(paths)
+    for problem in problems:
+        yield GuideFile(Path(problem.loc.path), None, (problem,))
+    for path in files:
+        yield read_guide(path)

@@ -1,0 +1,175 @@
+"""Card models: what the parser finds in a guide, before any rendering.
+
+Every model is a frozen, slotted dataclass carrying the :class:`SourceLoc` it came from. Text fields
+hold Markdown exactly as the guide wrote it (inline code, emphasis, raw HTML); rendering happens later.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from guidedeck.diagnostics import SourceLoc
+
+
+class CardKind(str, enum.Enum):
+    """The four kinds of card guidedeck makes."""
+
+    QUIZ = "quiz"
+    FACT = "fact"
+    CONTRAST = "contrast"
+    SCENARIO = "scenario"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A ``### Question N: title`` section of a guide: the context every card inside it belongs to."""
+
+    loc: SourceLoc
+    number: int
+    """N as written in the heading (not renumbered)."""
+    title: str
+    """The heading text after ``Question N:`` (Markdown)."""
+    type: str = ""
+    """``**Type:**`` value, e.g. ``Debugging``; empty when the guide gives none."""
+    category: str = ""
+    """``**Category:**`` value, e.g. ``Networking``; empty when the guide gives none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quiz:
+    """A multiple-choice question: from a ``### Quick Check`` block or an ``<InterviewQuiz/>``."""
+
+    loc: SourceLoc
+    prompt: str
+    """The question itself (Markdown; may include code blocks)."""
+    options: tuple[str, ...]
+    """Option texts in source order, without their ``A.`` letters (Markdown)."""
+    correct: int
+    """0-based index into ``options`` of the one correct answer."""
+    explanation: str
+    """Why the answer is right (Markdown); empty when the guide gives none."""
+    section: Question | None
+    """The question section the quiz sits in, if any."""
+    origin: str
+    """``"quick-check"`` or ``"InterviewQuiz"``: the syntax it was written in."""
+    kind: CardKind = field(default=CardKind.QUIZ, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A GFM table: shared by the facts made from its rows."""
+
+    loc: SourceLoc
+    headers: tuple[str, ...]
+    """Header cells (Markdown)."""
+    rows: tuple[tuple[str, ...], ...]
+    """Body rows as written, each padded to the header's width (Markdown cells)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One body row of a GFM table, asked about by its first cell."""
+
+    loc: SourceLoc
+    table: Table
+    row: int
+    """0-based index of this row in ``table.rows``."""
+    context: str
+    """Text of the nearest heading above the table (Markdown)."""
+    section: Question | None
+    kind: CardKind = field(default=CardKind.FACT, init=False)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """The table's header cells."""
+        return self.table.headers
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """This row's cells."""
+        return self.table.rows[self.row]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One side of a contrast: prose, code, or both."""
+
+    text: str = ""
+    """Prose (Markdown)."""
+    code: str = ""
+    """Source code shown as a block, when the side is code."""
+    language: str = ""
+    """Fence language of ``code`` (may be empty: shown as plain text)."""
+    title: str = ""
+    """A short heading for the side, when the guide gives one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contrast:
+    """Common mistake vs senior approach: a call-out pair or a ``<JuniorVsSenior>`` component."""
+
+    loc: SourceLoc
+    mistake: Answer
+    senior: Answer
+    explanation: str
+    """Markdown body of ``<JuniorVsSenior>``; empty for call-out pairs."""
+    section: Question | None
+    origin: str
+    """``"callout"`` or ``"JuniorVsSenior"``."""
+    kind: CardKind = field(default=CardKind.CONTRAST, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineItem:
+    """One step/solution heading of a question's answer."""
+
+    loc: SourceLoc
+    level: int
+    """Heading level (2 for ``##`` ...)."""
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A question section as a whole: scenario and challenge in front, the answer's outline behind."""
+
+    loc: SourceLoc
+    question: Question
+    scenario: str
+    """``## The Scenario`` body (Markdown, code included; MDX wrappers removed)."""
+    challenge: str
+    """``## The Challenge`` body (Markdown), call-outs excluded."""
+    outline: tuple[OutlineItem, ...]
+    kind: CardKind = field(default=CardKind.SCENARIO, init=False)
+
+    @property
+    def section(self) -> Question:
+        """The question section (the scenario's own)."""
+        return self.question
+
+
+Card = Quiz | Fact | Contrast | Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Guide:
+    """Everything parsed from one guide file."""
+
+    path: str
+    title: str
+    """H1 text (or front-matter ``title``, or the file stem)."""
+    slug: str
+    """Lower-case, dash-separated name from the file stem: stable across title edits."""
+    questions: tuple[Question, ...]
+    quizzes: tuple[Quiz, ...]
+    facts: tuple[Fact, ...]
+    contrasts: tuple[Contrast, ...]
+    scenarios: tuple[Scenario, ...]
+
+    @property
+    def cards(self) -> tuple[Card, ...]:
+        """All card models in source order."""
+        every: list[Card] = [*self.quizzes, *self.facts, *self.contrasts, *self.scenarios]
+        every.sort(key=lambda c: (c.loc.line, c.loc.col))
+        return tuple(every)

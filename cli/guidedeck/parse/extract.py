@@ -1,0 +1,668 @@
+"""Card models from the block tree: quizzes, facts, contrasts and scenarios, with diagnostics.
+
+One pass over the guide's top-level blocks (unknown MDX components unwrapped, so their Markdown
+children count) keeps the context every card needs: the nearest heading and the question section.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+
+from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.models import (
+    Answer,
+    Contrast,
+    Fact,
+    OutlineItem,
+    Question,
+    Quiz,
+    Scenario,
+    Table,
+)
+from guidedeck.parse.blocks import Block, Source
+from guidedeck.parse.jsx import Attr, JsRaw, JsValue, TemplateString
+
+QUIZ_COMPONENT = "InterviewQuiz"
+CONTRAST_COMPONENT = "JuniorVsSenior"
+KNOWN_COMPONENTS = frozenset({QUIZ_COMPONENT, CONTRAST_COMPONENT})
+OVERVIEW_HEADING = "questions overview"
+
+_QUICK_CHECK = re.compile(r"^\W*quick[\s-]*check\W*$", re.IGNORECASE)
+_QUESTION = re.compile(r"^question\s+(\d+)\s*[:.)\-\u2013\u2014]\s*(.+)$", re.IGNORECASE)
+_SCENARIO = re.compile(r"^\W*(?:the\s+)?scenario\W*$", re.IGNORECASE)
+_CHALLENGE = re.compile(r"^\W*(?:the\s+)?challenge\W*$", re.IGNORECASE)
+_TYPE = re.compile(r"\*\*type:?\*\*:?\s*([^|*\n]+)", re.IGNORECASE)
+_CATEGORY = re.compile(r"\*\*category:?\*\*:?\s*([^|*\n]+)", re.IGNORECASE)
+_OPTION = re.compile(
+    r"^(?P<mark>->|=>|\u2192|\u279c)?\s*(?:\*\*)?(?P<letter>[A-H])[.)](?:\*\*)?(?:\s+(?P<text>.*))?$"
+)
+_WHOLLY_BOLD = re.compile(r"^\*\*(?P<inner>(?:(?!\*\*).)+)\*\*$", re.S)
+_MISTAKE = re.compile(
+    r"^\W*\*\*\s*(?:common\s+mistakes?|junior(?:\s+engineer)?(?:\s+(?:approach|answer))?)\s*:?\s*\*\*\s*:?\s*",
+    re.IGNORECASE,
+)
+_SENIOR = re.compile(
+    r"^\W*\*\*\s*senior(?:\s+engineer)?(?:\s+(?:approach|answer))?\s*:?\s*\*\*\s*:?\s*",
+    re.IGNORECASE,
+)
+_QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}>[ ]?", re.MULTILINE)
+_DETAILS_OPEN = re.compile(r"<details\b[^>]*>", re.IGNORECASE)
+_SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.IGNORECASE)
+_DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass
+class Extracted:
+    """What extraction found, before it is frozen into a Guide."""
+
+    title: str = ""
+    questions: list[Question] = field(default_factory=list)
+    quizzes: list[Quiz] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    contrasts: list[Contrast] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by dashes (``"GitHub Actions"`` -> ``"github-actions"``)."""
+    return _SLUG.sub("-", text.lower()).strip("-") or "guide"
+
+
+def heading_level(block: Block) -> int:
+    """2 for ``##`` and so on."""
+    return int(block.token.tag[1:]) if block.token.tag[1:].isdigit() else 0
+
+
+def flatten(blocks: list[Block]) -> Iterator[Block]:
+    """Blocks in order, with unknown MDX wrappers replaced by their children."""
+    for block in blocks:
+        tag = block.tag
+        if block.type == "mdx_wrapper" and tag is not None and tag.name not in KNOWN_COMPONENTS:
+            yield from flatten(block.children)
+        else:
+            yield block
+
+
+@dataclass
+class _Section:
+    question: Question
+    scenario: list[Block] = field(default_factory=list)
+    challenge: list[Block] = field(default_factory=list)
+    outline: list[OutlineItem] = field(default_factory=list)
+    region: str = "intro"
+
+
+@dataclass
+class _Callout:
+    answer: Answer
+    loc: SourceLoc
+    section: Question | None
+
+
+class Extractor:
+    """Walks one guide's blocks and collects its card models and problems."""
+
+    def __init__(self, path: str, source: Source) -> None:
+        self.path = path
+        self.src = source
+        self.out = Extracted()
+        self.heading = ""
+        self.section: _Section | None = None
+        self.mistake: _Callout | None = None
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def loc(self, line0: int, col: int = 1) -> SourceLoc:
+        """Location of 0-based ``line0``."""
+        return SourceLoc(self.path, line0 + 1, col)
+
+    def error(self, loc: SourceLoc, message: str) -> None:
+        self.out.diagnostics.append(Diagnostic.error(loc, message))
+
+    def warning(self, loc: SourceLoc, message: str) -> None:
+        self.out.diagnostics.append(Diagnostic.warning(loc, message))
+
+    @property
+    def question(self) -> Question | None:
+        return self.section.question if self.section else None
+
+    # --- the walk --------------------------------------------------------------------------------
+
+    def run(self, tree: list[Block]) -> Extracted:
+        """Extract every card from ``tree`` (the guide's top-level blocks)."""
+        for block in _all_blocks(tree):
+            if block.type in ("mdx_wrapper", "mdx_component") and block.tag is not None:
+                self._clip_tags(block)
+            elif block.type == "mdx_error":
+                self._mdx_error(block)
+        items = list(flatten(tree))
+        i, after_rule = 0, False
+        while i < len(items):
+            block = items[i]
+            if block.type == "heading":
+                i = self._heading(items, i, after_rule)
+            else:
+                self._block(block)
+                i += 1
+            after_rule = block.type == "hr"
+        self._end_section()
+        self._flush_mistake()
+        self._check_duplicate_quizzes()
+        return self.out
+
+    def _clip_tags(self, block: Block) -> None:
+        meta = block.token.meta
+        body = meta.get("body")
+        tag = block.tag
+        if tag is None or not body:
+            return
+        start_line, _ = self.src.position(tag.end)
+        if body[0] == start_line - 1:
+            self.src.clip(body[0], lo=tag.end)
+        last = body[1] - 1
+        close_line = block.end - 1
+        if last == close_line:
+            # the closer shares a line with the children: cut it off
+            text = self.src.text
+            close_at = text.rfind("</" + tag.name, self.src.starts[last], self.src.line_end(last))
+            if close_at >= 0:
+                self.src.clip(last, hi=close_at)
+
+    def _mdx_error(self, block: Block) -> None:
+        meta = block.token.meta
+        line, col = self.src.position(int(meta["pos"]))
+        loc = SourceLoc(self.path, line, col)
+        if meta.get("severity") == "warning":
+            self.warning(loc, str(meta["message"]))
+        else:
+            self.error(loc, str(meta["message"]))
+
+    def _block(self, block: Block) -> None:
+        kind = block.type
+        if kind == "front_matter":
+            self._front_matter(block)
+        elif kind == "table":
+            self._table(block)
+        elif kind == "blockquote":
+            if self._blockquote(block):
+                return
+        elif kind in ("mdx_component", "mdx_wrapper"):
+            self._component(block)
+            return
+        elif kind in ("bullet_list", "ordered_list"):
+            for inner in block.walk():
+                if inner.type == "table":
+                    self._table(inner)
+        if self.section is not None and kind not in ("front_matter", "mdx_error"):
+            if self.section.region == "scenario":
+                self.section.scenario.append(block)
+            elif self.section.region == "challenge":
+                self.section.challenge.append(block)
+
+    def _heading(self, items: list[Block], i: int, after_rule: bool) -> int:
+        block = items[i]
+        text = block.text.strip()
+        level = heading_level(block)
+        if level == 1 and not self.out.title:
+            self.out.title = text
+        match = _QUESTION.match(text)
+        if match:
+            self._end_section()
+            self._start_section(items, i, int(match.group(1)), match.group(2).strip())
+            self.heading = text
+            return i + 1
+        if level == 1 or (level == 2 and after_rule):
+            self._end_section()
+        self.heading = text
+        if _QUICK_CHECK.match(text):
+            return self._quick_check(items, i)
+        section = self.section
+        if section is not None:
+            if _SCENARIO.match(text):
+                section.region = "scenario"
+            elif _CHALLENGE.match(text):
+                section.region = "challenge"
+            elif section.region != "intro":
+                section.region = "answer"
+                section.outline.append(OutlineItem(self.loc(block.line), level, text))
+        return i + 1
+
+    # --- question sections and scenarios ---------------------------------------------------------
+
+    def _start_section(self, items: list[Block], i: int, number: int, title: str) -> None:
+        self._flush_mistake()
+        qtype = category = ""
+        for block in items[i + 1 :]:
+            if block.type in ("heading", "hr"):
+                break
+            if block.type == "paragraph":
+                m_type, m_cat = _TYPE.search(block.text), _CATEGORY.search(block.text)
+                if m_type or m_cat:
+                    qtype = m_type.group(1).strip() if m_type else ""
+                    category = m_cat.group(1).strip() if m_cat else ""
+                    break
+        question = Question(self.loc(items[i].line), number, title, qtype, category)
+        self.out.questions.append(question)
+        self.section = _Section(question)
+
+    def _end_section(self) -> None:
+        section, self.section = self.section, None
+        if section is None:
+            return
+        self._flush_mistake()
+        q = section.question
+        scenario = self.src.blocks([b for b in section.scenario if _is_prose(b)])
+        challenge = self.src.blocks([b for b in section.challenge if _is_prose(b)])
+        if not scenario and not challenge:
+            self.warning(q.loc, f"Question {q.number} has no 'The Scenario' or 'The Challenge' text")
+        self.out.scenarios.append(
+            Scenario(q.loc, q, scenario, challenge, tuple(section.outline))
+        )
+
+    # --- quick checks ----------------------------------------------------------------------------
+
+    def _quick_check(self, items: list[Block], i: int) -> int:
+        start = items[i]
+        loc = self.loc(start.line)
+        j = i + 1
+        body: list[Block] = []
+        while j < len(items) and items[j].type not in ("hr", "heading"):
+            body.append(items[j])
+            j += 1
+        for block in body:
+            if block.type == "table":
+                self._table(block)
+        quiz = self._parse_quick_check(loc, body)
+        if quiz is not None:
+            self.out.quizzes.append(quiz)
+        return j
+
+    def _parse_quick_check(self, loc: SourceLoc, body: list[Block]) -> Quiz | None:
+        prompt_blocks: list[Block] = []
+        options: list[_Option] = []
+        details_at = -1
+        for n, block in enumerate(body):
+            if block.type == "html_block" and _DETAILS_OPEN.search(block.token.content):
+                details_at = n
+                break
+            found = list(self._options_in(block))
+            if found:
+                options.extend(found)
+            elif not options:
+                prompt_blocks.append(block)
+        explanation = self._details(body[details_at:]) if details_at >= 0 else None
+
+        if not prompt_blocks:
+            self.error(loc, "Quick Check has no question (expected a bold line before the options)")
+            return None
+        if len(options) < 2:
+            self.error(loc, "Quick Check needs at least two options written 'A. ...', 'B. ...'")
+            return None
+        marked = [o for o in options if o.correct]
+        if len(marked) != 1:
+            if marked:
+                letters = ", ".join(o.letter for o in marked)
+                self.error(
+                    marked[1].loc,
+                    f"Quick Check marks {len(marked)} options as correct ({letters}); "
+                    "exactly one may start with '->'",
+                )
+            else:
+                bold = [o.letter for o in options if _WHOLLY_BOLD.match(o.text)]
+                hint = f" (option {bold[0]} is bold: did you mean '-> {bold[0]}.'?)" if bold else ""
+                self.error(loc, f"Quick Check marks no option as correct with '->'{hint}")
+            return None
+        expected = [chr(ord("A") + k) for k in range(len(options))]
+        if [o.letter for o in options] != expected:
+            got = ", ".join(o.letter for o in options)
+            self.warning(options[0].loc, f"options are lettered {got}; expected {', '.join(expected)}")
+        if explanation is None:
+            self.warning(loc, "Quick Check has no <details> explanation")
+        first = prompt_blocks[0]
+        parts = [_unbold(first.text.strip()) if first.type == "paragraph" else
+                 self.src.lines(first.line, first.end)]
+        parts.extend(self.src.lines(b.line, b.end) for b in prompt_blocks[1:])
+        correct = next(k for k, o in enumerate(options) if o.correct)
+        texts = [_unbold(o.text) if o.correct else o.text for o in options]
+        return Quiz(
+            loc, "\n\n".join(p for p in parts if p.strip()), tuple(texts), correct,
+            explanation or "", self.question, "quick-check",
+        )
+
+    def _options_in(self, block: Block) -> Iterator[_Option]:
+        """Option lines of a paragraph, of list items, or of an indented code block."""
+        if block.type == "paragraph":
+            yield from _option_lines(self, block.line, block.text.split("\n"))
+        elif block.type == "code_block":
+            lines = block.token.content.rstrip("\n").split("\n")
+            if all(_OPTION.match(ln.strip()) for ln in lines if ln.strip()):
+                yield from _option_lines(self, block.line, lines)
+        elif block.type in ("bullet_list", "ordered_list"):
+            found: list[_Option] = []
+            for item in block.children:
+                paragraphs = [c for c in item.children if c.type == "paragraph"]
+                if not paragraphs:
+                    return
+                got = list(_option_lines(self, paragraphs[0].line, paragraphs[0].text.split("\n")))
+                if not got:
+                    return
+                found.extend(got)
+            yield from found
+
+    def _details(self, blocks: list[Block]) -> str | None:
+        """The explanation inside ``<details><summary>..</summary> ... </details>``."""
+        if not blocks:
+            return None
+        start = blocks[0].line
+        end = blocks[-1].end
+        for block in blocks:
+            if _DETAILS_CLOSE.search(self.src.lines(block.line, block.end)):
+                end = block.end
+                break
+        text = self.src.lines(start, end)
+        opened = _DETAILS_OPEN.search(text)
+        if opened is None:
+            return None
+        begin = opened.end()
+        summary = _SUMMARY_CLOSE.search(text, begin)
+        if summary is not None:
+            begin = summary.end()
+        closed = _DETAILS_CLOSE.search(text, begin)
+        inner = text[begin : closed.start() if closed else len(text)]
+        return inner.strip() or None
+
+    # --- InterviewQuiz and JuniorVsSenior ------------------------------------------------------------
+
+    def _component(self, block: Block) -> None:
+        tag = block.tag
+        if tag is None:
+            return
+        if tag.name == QUIZ_COMPONENT:
+            quiz = self._interview_quiz(block)
+            if quiz is not None:
+                self.out.quizzes.append(quiz)
+        elif tag.name == CONTRAST_COMPONENT:
+            self._junior_vs_senior(block)
+
+    def _attr_loc(self, attr: Attr) -> SourceLoc:
+        line, col = self.src.position(attr.pos)
+        return SourceLoc(self.path, line, col)
+
+    def _interview_quiz(self, block: Block) -> Quiz | None:
+        tag = block.tag
+        assert tag is not None
+        loc = self.loc(block.line, self.src.position(tag.start)[1])
+        attrs = tag.attrs
+        missing = [a for a in ("question", "options", "correctAnswer") if a not in attrs]
+        if missing:
+            self.error(loc, f"<{tag.name}> lacks {', '.join(missing)}; quiz skipped")
+            return None
+        question = attrs["question"].value
+        if not isinstance(question, str) or not question.strip():
+            self.error(self._attr_loc(attrs["question"]), "question must be a non-empty string")
+            return None
+        options = attrs["options"].value
+        if not (isinstance(options, list) and all(isinstance(o, str) for o in options)):
+            self.error(
+                self._attr_loc(attrs["options"]), "options must be an array of strings: {[\"...\"]}"
+            )
+            return None
+        if len(options) < 2:
+            self.error(self._attr_loc(attrs["options"]), "a quiz needs at least two options")
+            return None
+        answer = attrs["correctAnswer"]
+        index = _as_index(answer.value)
+        if index is None or not 0 <= index < len(options):
+            shown = answer.value.text if isinstance(answer.value, JsRaw) else answer.value
+            self.error(
+                self._attr_loc(answer),
+                f"correctAnswer={shown!r} is not an index of the {len(options)} options "
+                f"(0 to {len(options) - 1})",
+            )
+            return None
+        explanation = attrs["explanation"].value if "explanation" in attrs else ""
+        if not isinstance(explanation, str):
+            self.warning(self._attr_loc(attrs["explanation"]), "explanation is not a string")
+            explanation = ""
+        if not explanation:
+            self.warning(loc, f"<{tag.name}> has no explanation")
+        texts = tuple(str(o) for o in options)
+        return Quiz(
+            loc, question.strip(), texts, index, explanation.strip(), self.question, tag.name
+        )
+
+    def _junior_vs_senior(self, block: Block) -> None:
+        tag = block.tag
+        assert tag is not None
+        loc = self.loc(block.line, self.src.position(tag.start)[1])
+        attrs = tag.attrs
+        language = _string_attr(attrs, "language") or _string_attr(attrs, "lang")
+        sides: list[Answer] = []
+        for names in (("juniorAnswer", "junior", "mistake"), ("seniorAnswer", "senior")):
+            attr = next((attrs[n] for n in names if n in attrs), None)
+            if attr is None:
+                self.error(loc, f"<{tag.name}> lacks {names[0]}; contrast skipped")
+                return
+            side = _answer(attr.value, language)
+            if side is None:
+                self.error(self._attr_loc(attr), f"{attr.name} must be a string or an object "
+                           "like {{ title: \"...\", code: `...` }}")
+                return
+            sides.append(side)
+        explanation = self.src.blocks(block.children) if block.type == "mdx_wrapper" else ""
+        self.out.contrasts.append(
+            Contrast(loc, sides[0], sides[1], explanation, self.question, tag.name)
+        )
+
+    # --- call-outs -------------------------------------------------------------------------------
+
+    def _blockquote(self, block: Block) -> bool:
+        """Pair call-outs; True when ``block`` is one (it is then no part of a scenario's text)."""
+        for inner in block.walk():
+            if inner.type == "table":
+                self._table(inner)
+        if not block.children:
+            return False
+        senior_at = next(
+            (k for k, p in enumerate(block.children) if _SENIOR.match(p.text)), None
+        )
+        first = block.children[0]
+        is_mistake = bool(_MISTAKE.match(first.text))
+        if not is_mistake and senior_at is None:
+            return False
+        if is_mistake:
+            end = senior_at if senior_at is not None else len(block.children)
+            self._flush_mistake()
+            self.mistake = _Callout(
+                Answer(text=self._quote_text(block.children[:end], _MISTAKE)),
+                self.loc(block.line),
+                self.question,
+            )
+        if senior_at is not None:
+            senior = Answer(text=self._quote_text(block.children[senior_at:], _SENIOR))
+            senior_loc = self.loc(block.children[senior_at].line)
+            if self.mistake is None:
+                self.warning(senior_loc, "Senior Engineer Approach call-out without a Common "
+                             "Mistake before it; skipped")
+                return True
+            mistake, self.mistake = self.mistake, None
+            self.out.contrasts.append(
+                Contrast(mistake.loc, mistake.answer, senior, "", mistake.section, "callout")
+            )
+        return True
+
+    def _quote_text(self, blocks: list[Block], label: re.Pattern[str]) -> str:
+        text = _QUOTE_PREFIX.sub("", self.src.lines(blocks[0].line, blocks[-1].end))
+        return label.sub("", text, count=1).strip()
+
+    def _flush_mistake(self) -> None:
+        if self.mistake is not None:
+            self.warning(self.mistake.loc, "Common Mistake call-out has no Senior Engineer Approach "
+                         "after it; skipped")
+            self.mistake = None
+
+    # --- tables ----------------------------------------------------------------------------------
+
+    def _table(self, block: Block) -> None:
+        if self.heading.strip().lower() == OVERVIEW_HEADING:
+            return
+        rows = [r for part in block.children for r in part.children if r.type == "tr"]
+        if not rows:
+            return
+        headers = tuple(c.text.strip() for c in rows[0].children)
+        body = [tuple(c.text.strip() for c in r.children) for r in rows[1:]]
+        table = Table(self.loc(block.line), headers, tuple(body))
+        header_count = self._raw_cells(rows[0].line)
+        for n, row in enumerate(rows[1:]):
+            loc = self.loc(row.line)
+            cells = self._raw_cells(row.line)
+            if cells != header_count:
+                self.warning(
+                    loc, f"table row has {cells} cells but its header has {header_count}; "
+                    "row skipped",
+                )
+                continue
+            if sum(1 for c in body[n] if c) < 2:
+                continue
+            self.out.facts.append(Fact(loc, table, n, self.heading, self.question))
+
+    def _raw_cells(self, line0: int) -> int:
+        text = self.src.text[self.src.starts[line0] : self.src.line_end(line0)]
+        return count_cells(_QUOTE_PREFIX.sub("", text).strip())
+
+    def _front_matter(self, block: Block) -> None:
+        try:
+            data = yaml.safe_load(block.token.content)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = block.line + 1 + (mark.line if mark else 0)
+            self.warning(self.loc(line), f"front matter is not valid YAML: {exc}")
+            return
+        if isinstance(data, dict) and isinstance(data.get("title"), str) and not self.out.title:
+            self.out.title = data["title"].strip()
+
+    def _check_duplicate_quizzes(self) -> None:
+        seen: dict[str, Quiz] = {}
+        for quiz in self.out.quizzes:
+            key = " ".join(quiz.prompt.lower().split())
+            if key in seen:
+                self.warning(
+                    quiz.loc,
+                    f"quiz repeats the question at line {seen[key].loc.line}; both are kept",
+                )
+            else:
+                seen[key] = quiz
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    letter: str
+    text: str
+    correct: bool
+    loc: SourceLoc
+
+
+def _option_lines(ex: Extractor, line0: int, lines: list[str]) -> Iterator[_Option]:
+    """Options in consecutive lines; nothing when the first line is not an option."""
+    current: list[str] | None = None
+    meta: tuple[str, bool, SourceLoc] | None = None
+    for n, raw in enumerate(lines):
+        m = _OPTION.match(raw.strip())
+        if m is None:
+            if current is None:
+                return
+            current.append(raw.strip())
+            continue
+        if current is not None and meta is not None:
+            yield _Option(meta[0], "\n".join(current).strip(), meta[1], meta[2])
+        col = len(raw) - len(raw.lstrip()) + 1
+        meta = (m.group("letter"), bool(m.group("mark")), ex.loc(line0 + n, col))
+        current = [m.group("text") or ""]
+    if current is not None and meta is not None:
+        yield _Option(meta[0], "\n".join(current).strip(), meta[1], meta[2])
+
+
+def count_cells(row: str) -> int:
+    """How many cells a GFM table row has (escaped ``\\|`` does not split)."""
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith("|") and not row.endswith("\\|"):
+        row = row[:-1]
+    cells, escaped = 1, False
+    for ch in row:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "|":
+            cells += 1
+    return cells
+
+
+def _all_blocks(tree: list[Block]) -> Iterator[Block]:
+    for block in tree:
+        yield from block.walk()
+
+
+def _is_prose(block: Block) -> bool:
+    return block.type not in ("mdx_component", "mdx_wrapper", "mdx_error", "mdx_esm",
+                              "mdx_expression", "front_matter")
+
+
+def _unbold(text: str) -> str:
+    m = _WHOLLY_BOLD.match(text.strip())
+    return m.group("inner").strip() if m else text
+
+
+def _as_index(value: JsValue) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _string_attr(attrs: dict[str, Attr], name: str) -> str:
+    value = attrs[name].value if name in attrs else ""
+    return value if isinstance(value, str) else ""
+
+
+def _answer(value: JsValue, language: str) -> Answer | None:
+    if isinstance(value, TemplateString) and "\n" in value.strip() and not value.lstrip().startswith("```"):
+        return Answer(code=_dedent_code(value), language=language)
+    if isinstance(value, str):
+        return Answer(text=value.strip()) if value.strip() else None
+    if isinstance(value, dict):
+        def get(*keys: str) -> str:
+            for key in keys:
+                item = value.get(key)  # type: ignore[union-attr]
+                if isinstance(item, str):
+                    return item
+            return ""
+
+        answer = Answer(
+            text=get("text", "description", "explanation", "answer").strip(),
+            code=_dedent_code(get("code")),
+            language=get("language", "lang") or language,
+            title=get("title", "label").strip(),
+        )
+        return answer if answer.text or answer.code or answer.title else None
+    return None
+
+
+def _dedent_code(code: str) -> str:
+    return textwrap.dedent(code.strip("\n")).rstrip()
+
+
+__all__ = ["Extracted", "Extractor", "count_cells", "flatten", "slugify"]
