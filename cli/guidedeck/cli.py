@@ -76,7 +76,10 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
     """List the cards the guides would make."""
     files = _load(paths)
     cards: list[Card] = [
-        c for f in files if f.result for c in f.result.guide.cards
+        c
+        for f in files
+        if f.result
+        for c in f.result.guide.cards
         if kind is None or c.kind.value == kind
     ]
     if fmt == "json":

@@ -30,7 +30,8 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
     for path in paths:
         if path.is_dir():
             below = sorted(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if p.suffix.lower() in GUIDE_SUFFIXES
                 and p.name.lower() not in SKIPPED_NAMES
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
@@ -44,9 +45,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
         elif path.exists():
             found.append(path)
         else:
-            problems.append(
-                Diagnostic.error(SourceLoc(str(path), 1), "no such file or folder")
-            )
+            problems.append(Diagnostic.error(SourceLoc(str(path), 1), "no such file or folder"))
     unique = list(dict.fromkeys(found))
     return unique, problems
 
@@ -81,7 +80,9 @@ def read_guide(path: Path) -> GuideFile:
         assert problem is not None
         return GuideFile(path, None, (problem,))
     if not text.strip():
-        return GuideFile(path, None, (Diagnostic.warning(SourceLoc(str(path), 1), "guide is empty"),))
+        return GuideFile(
+            path, None, (Diagnostic.warning(SourceLoc(str(path), 1), "guide is empty"),)
+        )
     result = parse(text, str(path))
     return GuideFile(path, result, result.diagnostics)
 

@@ -8,8 +8,12 @@ from guidedeck.models import Answer, Card, Contrast, Fact, Quiz, Scenario
 
 
 def _answer(answer: Answer) -> dict[str, str]:
-    return {"title": answer.title, "text": answer.text, "code": answer.code,
-            "language": answer.language}
+    return {
+        "title": answer.title,
+        "text": answer.text,
+        "code": answer.code,
+        "language": answer.language,
+    }
 
 
 def card_dict(card: Card) -> dict[str, Any]:

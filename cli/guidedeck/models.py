@@ -1,7 +1,8 @@
 """Card models: what the parser finds in a guide, before any rendering.
 
 Every model is a frozen, slotted dataclass carrying the :class:`SourceLoc` it came from. Text fields
-hold Markdown exactly as the guide wrote it (inline code, emphasis, raw HTML); rendering happens later.
+hold Markdown exactly as the guide wrote it (inline code, emphasis, raw HTML); rendering comes
+later.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class CardKind(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A ``### Question N: title`` section of a guide: the context every card inside it belongs to."""
+    """A ``### Question N: title`` section: the context of every card inside it."""
 
     loc: SourceLoc
     number: int
@@ -132,7 +133,7 @@ class OutlineItem:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A question section as a whole: scenario and challenge in front, the answer's outline behind."""
+    """A question section as a whole: scenario and challenge in front, answer outline behind."""
 
     loc: SourceLoc
     question: Question

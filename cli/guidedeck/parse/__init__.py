@@ -49,7 +49,9 @@ def parse(text: str, path: str) -> ParseResult:
     if not title:
         title = stem.replace("-", " ").replace("_", " ").strip() or "Untitled guide"
         diagnostics.append(
-            Diagnostic.warning(SourceLoc(path, 1), f"guide has no '# Title' heading; using {title!r}")
+            Diagnostic.warning(
+                SourceLoc(path, 1), f"guide has no '# Title' heading; using {title!r}"
+            )
         )
     guide = Guide(
         path=path,

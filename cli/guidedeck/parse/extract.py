@@ -123,9 +123,6 @@ class Extractor:
         """Location of 0-based ``line0``."""
         return SourceLoc(self.path, line0 + 1, col)
 
-    def error(self, loc: SourceLoc, message: str) -> None:
-        self.out.diagnostics.append(Diagnostic.error(loc, message))
-
     def warning(self, loc: SourceLoc, message: str) -> None:
         self.out.diagnostics.append(Diagnostic.warning(loc, message))
 
@@ -179,10 +176,7 @@ class Extractor:
         meta = block.token.meta
         line, col = self.src.position(int(meta["pos"]))
         loc = SourceLoc(self.path, line, col)
-        if meta.get("severity") == "warning":
-            self.warning(loc, str(meta["message"]))
-        else:
-            self.error(loc, str(meta["message"]))
+        self.warning(loc, str(meta["message"]))
 
     def _block(self, block: Block) -> None:
         kind = block.type
@@ -261,10 +255,13 @@ class Extractor:
         scenario = self.src.blocks([b for b in section.scenario if _is_prose(b)])
         challenge = self.src.blocks([b for b in section.challenge if _is_prose(b)])
         if not scenario and not challenge:
-            self.warning(q.loc, f"Question {q.number} has no 'The Scenario' or 'The Challenge' text")
-        self.out.scenarios.append(
-            Scenario(q.loc, q, scenario, challenge, tuple(section.outline))
-        )
+            self.warning(
+                q.loc,
+                f"Question {q.number} has no 'The Scenario' or 'The Challenge' text; "
+                "no scenario card made",
+            )
+            return
+        self.out.scenarios.append(Scenario(q.loc, q, scenario, challenge, tuple(section.outline)))
 
     # --- quick checks ----------------------------------------------------------------------------
 
@@ -300,40 +297,57 @@ class Extractor:
         explanation = self._details(body[details_at:]) if details_at >= 0 else None
 
         if not prompt_blocks:
-            self.error(loc, "Quick Check has no question (expected a bold line before the options)")
+            self.warning(
+                loc,
+                "Quick Check has no question (expected a bold line before the options); skipped",
+            )
             return None
         if len(options) < 2:
-            self.error(loc, "Quick Check needs at least two options written 'A. ...', 'B. ...'")
+            self.warning(
+                loc, "Quick Check needs at least two options written 'A. ...', 'B. ...'; skipped"
+            )
             return None
         marked = [o for o in options if o.correct]
         if len(marked) != 1:
             if marked:
                 letters = ", ".join(o.letter for o in marked)
-                self.error(
+                self.warning(
                     marked[1].loc,
                     f"Quick Check marks {len(marked)} options as correct ({letters}); "
-                    "exactly one may start with '->'",
+                    "exactly one may start with '->'; skipped",
                 )
             else:
                 bold = [o.letter for o in options if _WHOLLY_BOLD.match(o.text)]
                 hint = f" (option {bold[0]} is bold: did you mean '-> {bold[0]}.'?)" if bold else ""
-                self.error(loc, f"Quick Check marks no option as correct with '->'{hint}")
+                self.warning(
+                    loc, f"Quick Check marks no option as correct with '->'{hint}; skipped"
+                )
             return None
         expected = [chr(ord("A") + k) for k in range(len(options))]
         if [o.letter for o in options] != expected:
             got = ", ".join(o.letter for o in options)
-            self.warning(options[0].loc, f"options are lettered {got}; expected {', '.join(expected)}")
+            self.warning(
+                options[0].loc, f"options are lettered {got}; expected {', '.join(expected)}"
+            )
         if explanation is None:
             self.warning(loc, "Quick Check has no <details> explanation")
         first = prompt_blocks[0]
-        parts = [_unbold(first.text.strip()) if first.type == "paragraph" else
-                 self.src.lines(first.line, first.end)]
+        parts = [
+            _unbold(first.text.strip())
+            if first.type == "paragraph"
+            else self.src.lines(first.line, first.end)
+        ]
         parts.extend(self.src.lines(b.line, b.end) for b in prompt_blocks[1:])
         correct = next(k for k, o in enumerate(options) if o.correct)
         texts = [_unbold(o.text) if o.correct else o.text for o in options]
         return Quiz(
-            loc, "\n\n".join(p for p in parts if p.strip()), tuple(texts), correct,
-            explanation or "", self.question, "quick-check",
+            loc,
+            "\n\n".join(p for p in parts if p.strip()),
+            tuple(texts),
+            correct,
+            explanation or "",
+            self.question,
+            "quick-check",
         )
 
     def _options_in(self, block: Block) -> Iterator[_Option]:
@@ -378,7 +392,7 @@ class Extractor:
         inner = text[begin : closed.start() if closed else len(text)]
         return inner.strip() or None
 
-    # --- InterviewQuiz and JuniorVsSenior ------------------------------------------------------------
+    # --- InterviewQuiz and JuniorVsSenior ---------------------------------------------------------
 
     def _component(self, block: Block) -> None:
         tag = block.tag
@@ -402,29 +416,35 @@ class Extractor:
         attrs = tag.attrs
         missing = [a for a in ("question", "options", "correctAnswer") if a not in attrs]
         if missing:
-            self.error(loc, f"<{tag.name}> lacks {', '.join(missing)}; quiz skipped")
+            self.warning(loc, f"<{tag.name}> lacks {', '.join(missing)}; quiz skipped")
             return None
         question = attrs["question"].value
         if not isinstance(question, str) or not question.strip():
-            self.error(self._attr_loc(attrs["question"]), "question must be a non-empty string")
+            self.warning(
+                self._attr_loc(attrs["question"]),
+                "question must be a non-empty string; quiz skipped",
+            )
             return None
         options = attrs["options"].value
         if not (isinstance(options, list) and all(isinstance(o, str) for o in options)):
-            self.error(
-                self._attr_loc(attrs["options"]), "options must be an array of strings: {[\"...\"]}"
+            self.warning(
+                self._attr_loc(attrs["options"]),
+                'options must be an array of strings: {["..."]}; quiz skipped',
             )
             return None
         if len(options) < 2:
-            self.error(self._attr_loc(attrs["options"]), "a quiz needs at least two options")
+            self.warning(
+                self._attr_loc(attrs["options"]), "a quiz needs at least two options; skipped"
+            )
             return None
         answer = attrs["correctAnswer"]
         index = _as_index(answer.value)
         if index is None or not 0 <= index < len(options):
             shown = answer.value.text if isinstance(answer.value, JsRaw) else answer.value
-            self.error(
+            self.warning(
                 self._attr_loc(answer),
                 f"correctAnswer={shown!r} is not an index of the {len(options)} options "
-                f"(0 to {len(options) - 1})",
+                f"(0 to {len(options) - 1}); quiz skipped",
             )
             return None
         explanation = attrs["explanation"].value if "explanation" in attrs else ""
@@ -448,12 +468,15 @@ class Extractor:
         for names in (("juniorAnswer", "junior", "mistake"), ("seniorAnswer", "senior")):
             attr = next((attrs[n] for n in names if n in attrs), None)
             if attr is None:
-                self.error(loc, f"<{tag.name}> lacks {names[0]}; contrast skipped")
+                self.warning(loc, f"<{tag.name}> lacks {names[0]}; contrast skipped")
                 return
             side = _answer(attr.value, language)
             if side is None:
-                self.error(self._attr_loc(attr), f"{attr.name} must be a string or an object "
-                           "like {{ title: \"...\", code: `...` }}")
+                self.warning(
+                    self._attr_loc(attr),
+                    f"{attr.name} must be a string or an object "
+                    'like {{ title: "...", code: `...` }}; contrast skipped',
+                )
                 return
             sides.append(side)
         explanation = self.src.blocks(block.children) if block.type == "mdx_wrapper" else ""
@@ -470,9 +493,7 @@ class Extractor:
                 self._table(inner)
         if not block.children:
             return False
-        senior_at = next(
-            (k for k, p in enumerate(block.children) if _SENIOR.match(p.text)), None
-        )
+        senior_at = next((k for k, p in enumerate(block.children) if _SENIOR.match(p.text)), None)
         first = block.children[0]
         is_mistake = bool(_MISTAKE.match(first.text))
         if not is_mistake and senior_at is None:
@@ -489,8 +510,10 @@ class Extractor:
             senior = Answer(text=self._quote_text(block.children[senior_at:], _SENIOR))
             senior_loc = self.loc(block.children[senior_at].line)
             if self.mistake is None:
-                self.warning(senior_loc, "Senior Engineer Approach call-out without a Common "
-                             "Mistake before it; skipped")
+                self.warning(
+                    senior_loc,
+                    "Senior Engineer Approach call-out without a Common Mistake before it; skipped",
+                )
                 return True
             mistake, self.mistake = self.mistake, None
             self.out.contrasts.append(
@@ -504,8 +527,10 @@ class Extractor:
 
     def _flush_mistake(self) -> None:
         if self.mistake is not None:
-            self.warning(self.mistake.loc, "Common Mistake call-out has no Senior Engineer Approach "
-                         "after it; skipped")
+            self.warning(
+                self.mistake.loc,
+                "Common Mistake call-out has no Senior Engineer Approach after it; skipped",
+            )
             self.mistake = None
 
     # --- tables ----------------------------------------------------------------------------------
@@ -525,8 +550,8 @@ class Extractor:
             cells = self._raw_cells(row.line)
             if cells != header_count:
                 self.warning(
-                    loc, f"table row has {cells} cells but its header has {header_count}; "
-                    "row skipped",
+                    loc,
+                    f"table row has {cells} cells but its header has {header_count}; row skipped",
                 )
                 continue
             if sum(1 for c in body[n] if c) < 2:
@@ -612,8 +637,14 @@ def _all_blocks(tree: list[Block]) -> Iterator[Block]:
 
 
 def _is_prose(block: Block) -> bool:
-    return block.type not in ("mdx_component", "mdx_wrapper", "mdx_error", "mdx_esm",
-                              "mdx_expression", "front_matter")
+    return block.type not in (
+        "mdx_component",
+        "mdx_wrapper",
+        "mdx_error",
+        "mdx_esm",
+        "mdx_expression",
+        "front_matter",
+    )
 
 
 def _unbold(text: str) -> str:
@@ -639,14 +670,19 @@ def _string_attr(attrs: dict[str, Attr], name: str) -> str:
 
 
 def _answer(value: JsValue, language: str) -> Answer | None:
-    if isinstance(value, TemplateString) and "\n" in value.strip() and not value.lstrip().startswith("```"):
+    if (
+        isinstance(value, TemplateString)
+        and "\n" in value.strip()
+        and not value.lstrip().startswith("```")
+    ):
         return Answer(code=_dedent_code(value), language=language)
     if isinstance(value, str):
         return Answer(text=value.strip()) if value.strip() else None
     if isinstance(value, dict):
+
         def get(*keys: str) -> str:
             for key in keys:
-                item = value.get(key)  # type: ignore[union-attr]
+                item = value.get(key)
                 if isinstance(item, str):
                     return item
             return ""

@@ -1,9 +1,10 @@
 """Scanning MDX (JSX) tags and the JavaScript literals in their attributes.
 
-Only what guides use is understood: attribute values as ``"..."``, ``'...'``, `` `...` `` or ``{...}``
-(balanced braces; strings, template literals and comments inside are skipped correctly), and inside
-``{...}`` the literal subset of JavaScript (strings, template literals, numbers, booleans, ``null``,
-arrays, objects). Anything else in braces is kept as :class:`JsRaw` source text, never evaluated.
+Only what guides use is understood: attribute values as ``"..."``, ``'...'``, `` `...` `` or
+``{...}`` (balanced braces; strings, template literals and comments inside are skipped correctly),
+and inside ``{...}`` the literal subset of JavaScript (strings, template literals, numbers,
+booleans, ``null``, arrays, objects). Anything else in braces is kept as :class:`JsRaw` source
+text, never evaluated.
 
 Every scan moves forward only and each character is looked at a bounded number of times, so the
 time is linear in the input even for hostile text.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias, Union
 
 MAX_TAG_LINES = 400
 """A tag may span this many lines at most: bounds the damage (and the time) of an unclosed string.
@@ -33,7 +34,9 @@ class JsRaw:
     text: str
 
 
-JsValue = Union[str, int, float, bool, None, list["JsValue"], dict[str, "JsValue"], JsRaw]
+JsValue: TypeAlias = Union[  # noqa: UP007 (a recursive alias must stay a Union on Python 3.10)
+    str, int, float, bool, list["JsValue"], dict[str, "JsValue"], JsRaw, None
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 class _BlankLines:
-    """Finds the next blank line at or after an offset; offsets only grow, so nothing is rescanned."""
+    """Finds the next blank line at or after an offset; offsets only grow, nothing is rescanned."""
 
     def __init__(self, src: str, limit: int) -> None:
         self.src, self.limit, self.at, self.found = src, limit, 0, -1
@@ -101,6 +104,35 @@ def scan_tag(src: str, pos: int, limit: int) -> Tag:
     i = m.end()
     attrs: dict[str, Attr] = {}
     blanks = _BlankLines(src, limit)
+    try:
+        return _scan_attrs(src, pos, i, limit, name, attrs, blanks)
+    except JsxError as err:
+        # A quote left open pairs with the next quote and the error surfaces later: name the
+        # string that spans lines, which is where the author has to look.
+        suspect = next(
+            (
+                a
+                for a in reversed(attrs.values())
+                if isinstance(a.value, str)
+                and "\n" in a.value
+                and src[_value_start(src, a)] in "\"'"
+            ),
+            None,
+        )
+        if suspect is not None and err.pos > suspect.pos:
+            hint = f" (is the string of {suspect.name!r} closed? it spans several lines)"
+            raise JsxError(err.message + hint, err.pos, err.resume) from None
+        raise
+
+
+def _value_start(src: str, attr: Attr) -> int:
+    eq = src.find("=", attr.pos)
+    return _WS.match(src, eq + 1).end() if eq >= 0 else attr.pos  # type: ignore[union-attr]
+
+
+def _scan_attrs(
+    src: str, pos: int, i: int, limit: int, name: str, attrs: dict[str, Attr], blanks: _BlankLines
+) -> Tag:
     while True:
         i = _WS.match(src, i, limit).end()  # type: ignore[union-attr]
         if i >= limit:
@@ -154,9 +186,7 @@ def _scan_attr_string(src: str, i: int, stop: int, tag: str, attr: str) -> tuple
     while True:
         k = _find_any(src, quote + "\\", j, stop)
         if k < 0:
-            raise JsxError(
-                f"string in attribute {attr!r} of <{tag}> is never closed", i, stop
-            )
+            raise JsxError(f"string in attribute {attr!r} of <{tag}> is never closed", i, stop)
         if src[k] == "\\":
             j = k + 2
             continue
@@ -239,10 +269,7 @@ def _scan_template(src: str, i: int, limit: int) -> int:
         if ch == "\\":
             j = k + 2
         elif ch == "$":
-            if src.startswith("${", k):
-                j = scan_expression(src, k + 1, limit)
-            else:
-                j = k + 1
+            j = scan_expression(src, k + 1, limit) if src.startswith("${", k) else k + 1
         else:
             return k + 1
 
@@ -279,7 +306,7 @@ _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _SPACE_OR_COMMENT = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.S)
 
 
-class _NotLiteral(Exception):
+class _NotLiteralError(Exception):
     pass
 
 
@@ -288,9 +315,9 @@ def parse_js_value(text: str) -> JsValue:
     try:
         value, i = _value(text, _skip(text, 0))
         if _skip(text, i) != len(text):
-            raise _NotLiteral
+            raise _NotLiteralError
         return value
-    except (_NotLiteral, JsxError, IndexError, ValueError):
+    except (_NotLiteralError, JsxError, IndexError, ValueError):
         return JsRaw(text.strip())
 
 
@@ -300,7 +327,7 @@ def _skip(text: str, i: int) -> int:
 
 def _value(text: str, i: int) -> tuple[JsValue, int]:
     if i >= len(text):
-        raise _NotLiteral
+        raise _NotLiteralError
     ch = text[i]
     if ch in "\"'":
         end = _scan_js_string(text, i, len(text))
@@ -316,7 +343,7 @@ def _value(text: str, i: int) -> tuple[JsValue, int]:
         value, j = _value(text, _skip(text, i + 1))
         j = _skip(text, j)
         if j >= len(text) or text[j] != ")":
-            raise _NotLiteral
+            raise _NotLiteralError
         return value, j + 1
     m = _NUMBER.match(text, i)
     if m and not _IDENT.match(text, m.end()):
@@ -330,7 +357,7 @@ def _value(text: str, i: int) -> tuple[JsValue, int]:
         word = {"true": True, "false": False, "null": None, "undefined": None}
         if m.group() in word:
             return word[m.group()], m.end()
-    raise _NotLiteral
+    raise _NotLiteralError
 
 
 def _array(text: str, i: int) -> tuple[list[JsValue], int]:
@@ -345,7 +372,7 @@ def _array(text: str, i: int) -> tuple[list[JsValue], int]:
         if text[j] == ",":
             j = _skip(text, j + 1)
         elif text[j] != "]":
-            raise _NotLiteral
+            raise _NotLiteralError
 
 
 def _object(text: str, i: int) -> tuple[dict[str, JsValue], int]:
@@ -360,15 +387,15 @@ def _object(text: str, i: int) -> tuple[dict[str, JsValue], int]:
         else:
             m = _IDENT.match(text, j) or _NUMBER.match(text, j)
             if m is None:
-                raise _NotLiteral
+                raise _NotLiteralError
             key, end = m.group(), m.end()
         j = _skip(text, end)
         if text[j] != ":":
-            raise _NotLiteral
+            raise _NotLiteralError
         value, j = _value(text, _skip(text, j + 1))
         obj[key] = value
         j = _skip(text, j)
         if text[j] == ",":
             j = _skip(text, j + 1)
         elif text[j] != "}":
-            raise _NotLiteral
+            raise _NotLiteralError

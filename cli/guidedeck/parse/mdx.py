@@ -6,7 +6,7 @@ Block rules it adds, each emitting tokens with ``.map`` like markdown-it's own:
 - ``mdx_wrapper_open`` / ``mdx_wrapper_close`` around ``<Name ...>children</Name>``, the children
   parsed as ordinary Markdown (fences, tables, lists, nested components), tags on their own lines or
   sharing a line with the children;
-- ``mdx_error`` where a tag cannot be read (``meta``: ``message``, ``pos``, ``severity``);
+- ``mdx_error`` where a tag cannot be read (``meta``: ``message``, ``pos``), reported as a warning;
 - ``front_matter`` for a leading ``---`` YAML block, ``mdx_esm`` for ``import``/``export`` lines and
   ``mdx_expression`` for a ``{...}`` block such as ``{/* comment */}``.
 
@@ -29,7 +29,9 @@ from guidedeck.parse.jsx import MAX_TAG_LINES, JsxError, Tag, scan_expression, s
 _OPENER = re.compile(r"<(/?)([A-Z][\w$.:-]*)")
 _ANY_OPENER = re.compile(r"<([A-Z][\w$.:-]*)(?=[\s/>])")
 _ANY_CLOSER = re.compile(r"</([A-Z][\w$.:-]*)\s*>")
-_ESM = re.compile(r"(?:import\s+(?:[\w*{]|['\"])|export\s+(?:const|let|var|function|default|async|class|\{|\*))")
+_ESM = re.compile(
+    r"(?:import\s+(?:[\w*{]|['\"])|export\s+(?:const|let|var|function|default|async|class|\{|\*))"
+)
 MAX_EXPRESSION_LINES = 20
 """A ``{...}`` block longer than this is left to the paragraph rule: such blocks are comments."""
 
@@ -86,12 +88,10 @@ def _line_text(state: StateBlock, line: int) -> tuple[int, str]:
     return pos, state.src[pos : state.eMarks[line]]
 
 
-def _push_error(
-    state: StateBlock, start: int, end: int, message: str, pos: int, severity: str = "error"
-) -> None:
+def _push_error(state: StateBlock, start: int, end: int, message: str, pos: int) -> None:
     token = state.push("mdx_error", "", 0)
     token.map = [start, end]
-    token.meta = {"message": message, "pos": pos, "severity": severity}
+    token.meta = {"message": message, "pos": pos}
 
 
 def _limit(state: StateBlock, start: int, end: int) -> int:
@@ -110,10 +110,7 @@ def _component(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     index = _index(state)
     name = m.group(2)
     if m.group(1):
-        _push_error(
-            state, start, start + 1, f"</{name}> closes a component that is not open", pos,
-            "warning",
-        )
+        _push_error(state, start, start + 1, f"</{name}> closes a component that is not open", pos)
         state.line = start + 1
         return True
     try:
@@ -121,7 +118,7 @@ def _component(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     except JsxError as err:
         stop = min(max(index.line_of(max(err.resume - 1, pos)) + 1, start + 1), end)
         skipped = stop - start
-        where = f"; {skipped} lines skipped" if skipped > 1 else ""
+        where = f"; {skipped} lines skipped" if skipped > 1 else "; skipped"
         _push_error(state, start, stop, f"{err.message}{where}", err.pos)
         state.line = stop
         return True
@@ -134,7 +131,13 @@ def _component(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return True
     closer = _find_closer(state, index, tag, tag_end_line, end)
     if closer is None:
-        _push_error(state, start, tag_end_line + 1, f"<{name}> is never closed with </{name}>", pos)
+        _push_error(
+            state,
+            start,
+            tag_end_line + 1,
+            f"<{name}> is never closed with </{name}>; its tag is ignored",
+            pos,
+        )
         # The children still count: carry on right after the opening tag.
         state.line = tag_end_line + 1
         return True
@@ -163,7 +166,7 @@ def _find_closer(
             if _opens_wrapper(state, openers[next_opener], name, end):
                 depth += 1
             next_opener += 1
-        pos, text = _line_text(state, line)
+        pos, _ = _line_text(state, line)
         lo = tag.end if line == tag_end_line else pos
         m = closer.search(state.src, lo, state.eMarks[line])
         if m is None:
@@ -197,13 +200,21 @@ def _wrap(
 
     def save(line: int) -> None:
         saved.append(
-            (line, state.bMarks[line], state.eMarks[line], state.tShift[line],
-             state.sCount[line], state.bsCount[line])
+            (
+                line,
+                state.bMarks[line],
+                state.eMarks[line],
+                state.tShift[line],
+                state.sCount[line],
+                state.bsCount[line],
+            )
         )
 
     body_start = tag_end_line
     rest = state.src[tag.end : state.eMarks[tag_end_line]]
-    if not rest.strip() or (tag_end_line == close_line and not state.src[tag.end : close_pos].strip()):
+    if not rest.strip() or (
+        tag_end_line == close_line and not state.src[tag.end : close_pos].strip()
+    ):
         body_start = tag_end_line + 1
     else:
         save(tag_end_line)
@@ -225,7 +236,7 @@ def _wrap(
     token.map = [start, close_line + 1]
     token.meta = {"tag": tag, "body": [body_start, body_end]}
     state.lineMax = body_end
-    state.parentType = "mdx"  # type: ignore[assignment]
+    state.parentType = "mdx"
     state.md.block.tokenize(state, body_start, body_end)
     state.lineMax, state.parentType = old_max, old_parent
     state.push("mdx_wrapper_close", "", -1)

@@ -1,0 +1,31 @@
+"""Shared test helpers: fixture locations and the shared real-world corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+ROOT = TESTS.parent
+CORPUS = Path(os.environ.get("GUIDEDECK_CORPUS", ROOT.parent / "shared" / "corpus"))
+UPDATE = os.environ.get("GUIDEDECK_UPDATE_GOLDEN") == "1"
+"""Set to 1 to rewrite expected files from current output (then review the diff!)."""
+
+
+def corpus_guides() -> list[Path]:
+    """The shared corpus guides (README.md excluded), or [] when the folder is absent."""
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.glob("*.md") if p.name != "README.md")
+
+
+@pytest.fixture
+def corpus() -> list[Path]:
+    """The corpus guides; skips the test where ../shared/corpus is absent."""
+    guides = corpus_guides()
+    if not guides:
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return guides
