@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from guidedeck import __version__
 from guidedeck.diagnostics import Diagnostic, GuideError, Severity, count
-from guidedeck.guides import GuideFile, read_guides
+from guidedeck.guides import GuideFile, discover, read_guides
 from guidedeck.listing import card_dict, summary
 from guidedeck.models import Card, CardKind
 from guidedeck.resources import data_dir
+
+if TYPE_CHECKING:  # the build stage (genanki, Pygments, nh3) loads only when a build runs
+    from guidedeck.build import BuildReport
 
 PATHS = click.argument(
     "paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=True, file_okay=True)
@@ -33,7 +39,11 @@ def _load(paths: Sequence[Path]) -> list[GuideFile]:
 
 def report(files: Sequence[GuideFile], strict: bool) -> None:
     """Print every problem as ``path:line:col: severity: message``; fail if the build must."""
-    diagnostics: list[Diagnostic] = [d for f in files for d in f.diagnostics]
+    report_diagnostics([d for f in files for d in f.diagnostics], strict)
+
+
+def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
+    """Print ``diagnostics``; raise :class:`GuideError` (exit 1) on errors (or warnings, strict)."""
     for diagnostic in diagnostics:
         colour = "red" if diagnostic.severity is Severity.ERROR else "yellow"
         text = str(diagnostic)
@@ -91,3 +101,75 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
         for kind_name, source, text in rows:
             click.echo(f"{kind_name:<9} {source:<{width}} {text}")
     report(files, strict)
+
+
+@main.command(name="build")
+@PATHS
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the .apkg files.",
+)
+@STRICT
+def build_command(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
+    """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
+    from guidedeck.build import build
+    from guidedeck.config import DEFAULT_PREFIX, ConfigError, default_package, load
+
+    if out.exists() and not out.is_dir():
+        raise GuideError(f"{out}: output path is a file, not a folder")
+    prefix = DEFAULT_PREFIX
+    if paths:
+        files, problems = discover(paths)
+        if problems:
+            report_diagnostics(problems, strict)
+        packages = [default_package(path) for path in files]
+    else:
+        try:
+            config = load(default_source() / "decks.yaml")
+        except ConfigError as exc:
+            report_diagnostics(exc.diagnostics, strict)
+            return
+        prefix, packages = config.deck_prefix, list(config.packages)
+
+    total = sum(len(p.guides) for p in packages)
+    with _progress(total) as advance:
+        result = build(packages, out, prefix=prefix, strict=strict, on_guide=advance)
+    _summary(result)
+    report_diagnostics(result.diagnostics, strict)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[Path], None]]:
+    """A progress bar on a terminal for multi-guide builds; nothing otherwise."""
+    stream = sys.stderr
+    if total < 2 or not stream.isatty():
+        yield lambda _path: None
+        return
+    with click.progressbar(length=total, label="Building", file=stream) as bar:
+        yield lambda _path: bar.update(1)
+
+
+def _summary(result: BuildReport) -> None:
+    kinds = list(CardKind)
+    head = ["guide", *[k.value for k in kinds], "warnings", "package"]
+    rows: list[list[str]] = []
+    totals = [0] * len(kinds)
+    for pkg in result.packages:
+        for guide in pkg.guides:
+            counts = [guide.counts[k] for k in kinds]
+            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+            warnings = count(guide.diagnostics, Severity.WARNING)
+            target = str(pkg.output) if pkg.written else "not written"
+            rows.append([guide.path.name, *map(str, counts), str(warnings), target])
+    rows.append(["total", *map(str, totals), str(count(result.diagnostics, Severity.WARNING)), ""])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        cells = [row[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1], strict=True)]
+        cells.append(row[-1])
+        click.echo("  ".join(cells).rstrip())
+    written = sum(p.written for p in result.packages)
+    click.echo(f"{written} of {len(result.packages)} package(s) written in {result.seconds:.2f} s")

@@ -266,36 +266,52 @@ class Extractor:
     # --- quick checks ----------------------------------------------------------------------------
 
     def _quick_check(self, items: list[Block], i: int) -> int:
-        start = items[i]
-        loc = self.loc(start.line)
+        """Read the Quick Check opened by heading ``items[i]``; return the index after it.
+
+        The block is: question blocks, option lines, then ``<details>``; it ends at ``---``, a
+        heading, a component, text after the options, or the end of ``</details>``. Whatever
+        follows goes back to the main walk.
+        """
+        loc = self.loc(items[i].line)
+        prompt: list[Block] = []
+        options: list[_Option] = []
+        details: list[Block] = []
         j = i + 1
-        body: list[Block] = []
-        while j < len(items) and items[j].type not in ("hr", "heading"):
-            body.append(items[j])
+        while j < len(items):
+            block = items[j]
+            if block.type in ("hr", "heading", "mdx_component", "mdx_wrapper"):
+                break
+            opens = block.type == "html_block" and _DETAILS_OPEN.search(block.token.content)
+            if details or opens:
+                details.append(block)
+                j += 1
+                if _DETAILS_CLOSE.search(self.src.lines(block.line, block.end)):
+                    break
+                continue
+            found = list(self._options_in(block))
+            if found:
+                options.extend(found)
+            elif options:
+                break
+            else:
+                prompt.append(block)
             j += 1
-        for block in body:
+        for block in items[i + 1 : j]:
             if block.type == "table":
                 self._table(block)
-        quiz = self._parse_quick_check(loc, body)
+        quiz = self._parse_quick_check(loc, prompt, options, details)
         if quiz is not None:
             self.out.quizzes.append(quiz)
         return j
 
-    def _parse_quick_check(self, loc: SourceLoc, body: list[Block]) -> Quiz | None:
-        prompt_blocks: list[Block] = []
-        options: list[_Option] = []
-        details_at = -1
-        for n, block in enumerate(body):
-            if block.type == "html_block" and _DETAILS_OPEN.search(block.token.content):
-                details_at = n
-                break
-            found = list(self._options_in(block))
-            if found:
-                options.extend(found)
-            elif not options:
-                prompt_blocks.append(block)
-        explanation = self._details(body[details_at:]) if details_at >= 0 else None
-
+    def _parse_quick_check(
+        self,
+        loc: SourceLoc,
+        prompt_blocks: list[Block],
+        options: list[_Option],
+        details: list[Block],
+    ) -> Quiz | None:
+        explanation = self._details(details) if details else None
         if not prompt_blocks:
             self.warning(
                 loc,

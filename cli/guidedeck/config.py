@@ -1,0 +1,199 @@
+"""``decks.yaml``: which guides go into which package, deck names, card kinds and extra tags.
+
+Every problem is collected with the YAML line it sits on and reported together, as mkdocs does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.models import CardKind
+
+DEFAULT_PREFIX = "Interview Guides"
+ALL_KINDS: tuple[CardKind, ...] = tuple(CardKind)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageConfig:
+    """One ``.apkg`` to write."""
+
+    output: str
+    """File name inside the output folder, e.g. ``aws.apkg``."""
+    guides: tuple[Path, ...]
+    deck: str | None
+    """Deck name for all its guides; None: ``<prefix>::<guide title>`` per guide."""
+    kinds: tuple[CardKind, ...]
+    tags: tuple[str, ...]
+    loc: SourceLoc
+
+
+@dataclass(frozen=True, slots=True)
+class DeckConfig:
+    """The whole of ``decks.yaml``."""
+
+    path: Path
+    deck_prefix: str
+    packages: tuple[PackageConfig, ...] = field(default=())
+
+
+class ConfigError(Exception):
+    """``decks.yaml`` is unusable; ``diagnostics`` says every reason, each with its line."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("\n".join(str(d) for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def default_package(
+    guide: Path, prefix: str = DEFAULT_PREFIX, kinds: tuple[CardKind, ...] = ALL_KINDS
+) -> PackageConfig:
+    """The package for a guide named on the command line: ``<stem>.apkg``, all kinds."""
+    return PackageConfig(f"{guide.stem}.apkg", (guide,), None, kinds, (), SourceLoc(str(guide), 1))
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Diagnostic] = []
+
+    def loc(self, node: yaml.Node) -> SourceLoc:
+        mark = node.start_mark
+        return SourceLoc(str(self.path), mark.line + 1, mark.column + 1)
+
+    def fail(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(Diagnostic.error(self.loc(node), message))
+
+    def mapping(self, node: yaml.Node, what: str, keys: set[str]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{what} must be a mapping")
+            return {}
+        out: dict[str, yaml.Node] = {}
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key not in keys:
+                self.fail(
+                    key_node, f"unknown key {key!r} in {what} (known: {', '.join(sorted(keys))})"
+                )
+            elif key in out:
+                self.fail(key_node, f"{key!r} given twice in {what}")
+            else:
+                out[key] = value
+        return out
+
+    def string(self, node: yaml.Node, what: str) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str") and node.value.strip():
+            return str(node.value).strip()
+        self.fail(node, f"{what} must be a non-empty string")
+        return None
+
+    def strings(self, node: yaml.Node, what: str) -> list[str]:
+        if isinstance(node, yaml.ScalarNode):
+            one = self.string(node, what)
+            return [one] if one else []
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, f"{what} must be a list of strings")
+            return []
+        return [s for item in node.value if (s := self.string(item, f"each of {what}"))]
+
+    def kinds(self, node: yaml.Node) -> tuple[CardKind, ...]:
+        known = {k.value: k for k in CardKind}
+        if not isinstance(node, (yaml.SequenceNode, yaml.ScalarNode)):
+            self.fail(node, "kinds must be a list of card kinds")
+            return ()
+        out = []
+        for item in _items(node):
+            name = self.string(item, "each of kinds")
+            if name is None:
+                continue
+            if name in known:
+                out.append(known[name])
+            else:
+                self.fail(item, f"unknown card kind {name!r} (known: {', '.join(known)})")
+        return tuple(out)
+
+
+def _items(node: yaml.Node) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else [node]
+
+
+def load(path: Path) -> DeckConfig:
+    """Read and validate ``decks.yaml``; raise :class:`ConfigError` listing every problem."""
+    reader = _Reader(path)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = (
+            SourceLoc(str(path), mark.line + 1, mark.column + 1)
+            if mark
+            else SourceLoc(str(path), 1)
+        )
+        raise ConfigError([Diagnostic.error(loc, f"not valid YAML: {exc.problem}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            [Diagnostic.error(SourceLoc(str(path), 1), f"cannot read: {exc}")]
+        ) from None
+    if root is None:
+        raise ConfigError([Diagnostic.error(SourceLoc(str(path), 1), "decks.yaml is empty")])
+
+    top = reader.mapping(root, "decks.yaml", {"version", "defaults", "packages"})
+    if "version" in top and getattr(top["version"], "value", None) != "1":
+        reader.fail(top["version"], "only version: 1 is understood")
+    prefix = DEFAULT_PREFIX
+    kinds: tuple[CardKind, ...] = ALL_KINDS
+    tags: tuple[str, ...] = ()
+    if "defaults" in top:
+        defaults = reader.mapping(top["defaults"], "defaults", {"deck_prefix", "kinds", "tags"})
+        if "deck_prefix" in defaults:
+            prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
+        if "kinds" in defaults:
+            kinds = reader.kinds(defaults["kinds"])
+        if "tags" in defaults:
+            tags = tuple(reader.strings(defaults["tags"], "tags"))
+
+    packages: list[PackageConfig] = []
+    outputs: dict[str, yaml.Node] = {}
+    if "packages" not in top:
+        reader.fail(root, "decks.yaml needs a 'packages' list")
+    elif not isinstance(top["packages"], yaml.SequenceNode) or not top["packages"].value:
+        reader.fail(top["packages"], "packages must be a non-empty list")
+    else:
+        for node in top["packages"].value:
+            entry = reader.mapping(node, "a package", {"output", "guides", "deck", "kinds", "tags"})
+            if not entry:
+                continue
+            guide_names = reader.strings(entry["guides"], "guides") if "guides" in entry else []
+            if not guide_names:
+                reader.fail(node, "a package needs 'guides': one or more guide files")
+                continue
+            guides = tuple(path.parent / name for name in guide_names)
+            for item in _items(entry["guides"]):
+                name = item.value if isinstance(item, yaml.ScalarNode) else None
+                if isinstance(name, str) and name and not (path.parent / name).is_file():
+                    reader.fail(item, f"guide {name!r} not found beside decks.yaml")
+            output = f"{Path(guide_names[0]).stem}.apkg"
+            if "output" in entry:
+                output = reader.string(entry["output"], "output") or output
+                if not output.endswith(".apkg") or "/" in output or "\\" in output:
+                    reader.fail(entry["output"], "output must be a file name ending in .apkg")
+            if output in outputs:
+                reader.fail(node, f"two packages write {output!r}")
+            outputs[output] = node
+            deck = reader.string(entry["deck"], "deck") if "deck" in entry else None
+            packages.append(
+                PackageConfig(
+                    output,
+                    guides,
+                    deck,
+                    reader.kinds(entry["kinds"]) if "kinds" in entry else kinds,
+                    (*tags, *(reader.strings(entry["tags"], "tags") if "tags" in entry else [])),
+                    reader.loc(node),
+                )
+            )
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return DeckConfig(path, prefix, tuple(packages))

@@ -1,0 +1,176 @@
+"""genanki objects with identities under our control, written deterministically and atomically.
+
+genanki numbers notes and cards from the clock and stamps everything with one build time. Anki,
+though, decides by each note's mtime whether to apply an update, and finds removed notes by id, so
+notes here carry their own id and mtime; cards take their note's id (one card per note). The
+``.apkg`` zip is written with fixed entry dates so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import genanki
+
+from guidedeck.models import CardKind
+from guidedeck.notetypes import NotetypeDesign, design
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class GuideModel(genanki.Model):  # type: ignore[misc]
+    """A genanki model whose JSON carries fixed field/template ids and its own mtime."""
+
+    def __init__(self, notetype: NotetypeDesign, mtime: int) -> None:
+        spec = notetype.spec
+        super().__init__(
+            model_id=spec.model_id,
+            name=spec.name,
+            fields=[{"name": name, "id": spec.field_id(n)} for n, name in enumerate(spec.fields)],
+            templates=[
+                {
+                    "name": spec.template,
+                    "qfmt": notetype.front,
+                    "afmt": notetype.back,
+                    "id": spec.template_id,
+                }
+            ],
+            css=notetype.css,
+            sort_field_index=spec.fields.index(spec.sort_field),
+        )
+        self.mtime = mtime
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_json(timestamp, deck_id)
+        data["mod"] = self.mtime
+        return data
+
+
+class GuideNote(genanki.Note):  # type: ignore[misc]
+    """A note with a fixed id and mtime; its one card gets the same id and a due position."""
+
+    def __init__(
+        self,
+        model: GuideModel,
+        fields: list[str],
+        tags: list[str],
+        guid: str,
+        note_id: int,
+        mtime: int,
+        due: int,
+    ) -> None:
+        super().__init__(model=model, fields=fields, tags=tags, guid=guid, due=due)
+        self.note_id = note_id
+        self.mtime = mtime
+
+    def write_to_db(
+        self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: Any
+    ) -> None:
+        self._check_number_model_fields_matches_num_fields()
+        cursor.execute(
+            "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);",
+            (self.note_id, self.guid, self.model.model_id, self.mtime, -1, self._format_tags(),
+             self._format_fields(), self.sort_field, 0, 0, ""),
+        )  # fmt: skip
+        cursor.execute(
+            "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
+            (self.note_id, self.note_id, deck_id, 0, self.mtime, -1, 0, 0, self.due,
+             0, 0, 0, 0, 0, 0, 0, 0, ""),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NoteData:
+    """Everything one note needs: its notetype, fields, tags and identity."""
+
+    kind: CardKind
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+    guid: str
+    note_id: int
+    mtime: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeckData:
+    """A deck and its notes, in review order."""
+
+    deck_id: int
+    name: str
+    description: str
+    notes: tuple[NoteData, ...]
+
+
+def make_package(
+    decks: Sequence[DeckData], notetype_mtimes: dict[CardKind, int]
+) -> genanki.Package:
+    """genanki objects for ``decks``; notetypes get the given mtimes."""
+    models = {kind: GuideModel(design(kind), mtime) for kind, mtime in notetype_mtimes.items()}
+    built = []
+    for deck in decks:
+        gdeck = genanki.Deck(deck.deck_id, deck.name, deck.description)
+        for due, note in enumerate(deck.notes):
+            spec = models[note.kind]
+            values = [note.fields[name] for name in design(note.kind).spec.fields]
+            gdeck.add_note(
+                GuideNote(spec, values, list(note.tags), note.guid, note.note_id, note.mtime, due)
+            )
+        built.append(gdeck)
+    return genanki.Package(built)
+
+
+def package_bytes(package: genanki.Package, timestamp: int) -> bytes:
+    """The ``.apkg`` file content: the same package and timestamp always give the same bytes."""
+    with tempfile.TemporaryDirectory(prefix="guidedeck-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        conn = sqlite3.connect(db_path)
+        try:
+            package.write_to_db(conn.cursor(), timestamp, iter(()))
+            conn.commit()
+        finally:
+            conn.close()
+        zip_path = Path(tmp) / "deck.apkg"
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in (
+                ("collection.anki2", db_path.read_bytes()),
+                ("media", json.dumps({}).encode()),
+            ):
+                info = zipfile.ZipInfo(name, _ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, data)
+        return zip_path.read_bytes()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    A crash or a full disk leaves the previous file untouched: the rename is the only moment the
+    target changes, and it happens only once the new content is safely on disk.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a deck is an ordinary file
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp_name).replace(path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,243 @@
+"""Card models to note fields: Markdown rendered to HTML, code highlighted, everything sanitized.
+
+Guides are written by many people and tools, so every field passes an allow-list sanitizer (nh3)
+as the last step: no ``<script>``, event handler, ``<iframe>``, SVG, ``style`` attribute or
+``javascript:`` URL can reach a card, whatever the guide contains.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from guidedeck.highlight import fence_language, highlight
+from guidedeck.models import Answer, Card, Contrast, Fact, Guide, Quiz, Scenario
+from guidedeck.parse.mdx import mdx_plugin
+
+TABLE_WINDOW = 12
+"""A fact's back shows its whole table up to twice this many rows, else this many either side."""
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
+        "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li",
+        "mark", "ol", "p", "pre", "q", "s", "samp", "section", "small", "span", "strong", "sub",
+        "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "title", "lang"},
+    "a": {"href"},
+    "pre": {"data-lang"},
+    "ol": {"start", "type"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def sanitize(fragment: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes; drop scripts and styles whole."""
+    return nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags={
+            "script",
+            "style",
+            "iframe",
+            "object",
+            "embed",
+            "svg",
+            "math",
+            "template",
+            "noscript",
+            "textarea",
+            "select",
+        },
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def _fence(code: str, lang: str, _attrs: Any) -> str:
+    return highlight(code, fence_language(lang))
+
+
+def _nothing(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return ""
+
+
+def _code_block(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return highlight(tokens[idx].content, "")
+
+
+def _table_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return '<div class="gd-table-wrap"><table>\n'
+
+
+def _table_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "</table></div>\n"
+
+
+@lru_cache(maxsize=1)
+def markdown_renderer() -> MarkdownIt:
+    """The parser used for rendering: the guide parser's syntax, with Pygments for fences."""
+    md = MarkdownIt("commonmark", {"highlight": _fence}).enable("table").use(mdx_plugin)
+    for rule in (
+        "mdx_component",
+        "mdx_wrapper_open",
+        "mdx_wrapper_close",
+        "mdx_error",
+        "mdx_esm",
+        "mdx_expression",
+        "front_matter",
+    ):
+        md.add_render_rule(rule, _nothing)
+    md.add_render_rule("code_block", _code_block)
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", _table_close)
+    return md
+
+
+def markdown_html(text: str) -> str:
+    """Block Markdown to sanitized HTML."""
+    return sanitize(markdown_renderer().render(text)).strip() if text.strip() else ""
+
+
+def inline_html(text: str) -> str:
+    """Inline Markdown (a title, a table cell, an option) to sanitized HTML."""
+    return sanitize(markdown_renderer().renderInline(text)).strip() if text.strip() else ""
+
+
+def _answer_html(answer: Answer) -> str:
+    parts = []
+    if answer.title:
+        parts.append(f'<p class="gd-side-title">{inline_html(answer.title)}</p>')
+    if answer.text:
+        parts.append(markdown_html(answer.text))
+    if answer.code:
+        parts.append(highlight(answer.code, answer.language))
+    return sanitize("".join(parts))
+
+
+def _options_html(options: Sequence[str]) -> str:
+    items = []
+    for n, option in enumerate(options):
+        letter = chr(ord("A") + n)
+        items.append(
+            f'<li class="gd-option gd-option-{letter}"><span class="gd-letter">{letter}</span>'
+            f'<span class="gd-option-text">{inline_html(option)}</span></li>'
+        )
+    return sanitize(f'<ol class="gd-options">{"".join(items)}</ol>')
+
+
+def _table_html(fact: Fact) -> str:
+    table = fact.table
+    rows = list(enumerate(table.rows))
+    note = ""
+    if len(rows) > 2 * TABLE_WINDOW + 1:
+        lo, hi = max(0, fact.row - TABLE_WINDOW), min(len(rows), fact.row + TABLE_WINDOW + 1)
+        note = f'<p class="gd-table-note">rows {lo + 1} to {hi} of {len(rows)}</p>'
+        rows = rows[lo:hi]
+    head = "".join(f"<th>{inline_html(h)}</th>" for h in table.headers)
+    body = []
+    for n, row in rows:
+        cls = ' class="gd-hit"' if n == fact.row else ""
+        body.append(f"<tr{cls}>{''.join(f'<td>{inline_html(c)}</td>' for c in row)}</tr>")
+    return sanitize(
+        f'<div class="gd-table-wrap"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>{note}"
+    )
+
+
+def _column_name(headers: Sequence[str], n: int) -> str:
+    return headers[n] if n < len(headers) and headers[n].strip() else f"column {n + 1}"
+
+
+def render(card: Card, guide: Guide, key: str) -> dict[str, str]:
+    """The note fields of ``card`` (names as in :mod:`guidedeck.notetypes`), all HTML."""
+    section = card.section
+    common = {
+        "ID": html.escape(key),
+        "Guide": inline_html(guide.title),
+        "Source": html.escape(f"{_file_name(card.loc.path)}:{card.loc.line}"),
+    }
+    section_html = inline_html(section.title) if section is not None else ""
+    if isinstance(card, Quiz):
+        return {
+            **common,
+            "Section": section_html,
+            "Question": markdown_html(card.prompt),
+            "Options": _options_html(card.options),
+            "Answer": chr(ord("A") + card.correct),
+            "Explanation": markdown_html(card.explanation),
+        }
+    if isinstance(card, Fact):
+        headers = card.headers
+        asks = " · ".join(inline_html(_column_name(headers, n)) for n in range(1, len(headers)))
+        cells = "".join(
+            f'<div class="gd-cell"><dt>{inline_html(_column_name(headers, n))}</dt>'
+            f"<dd>{inline_html(cell) or '—'}</dd></div>"
+            for n, cell in enumerate(card.cells)
+            if n > 0
+        )
+        return {
+            **common,
+            "Section": section_html,
+            "Context": inline_html(card.context) or html.escape(guide.title),
+            "Subject": sanitize(
+                f'<span class="gd-subject-label">{inline_html(_column_name(headers, 0))}</span>'
+                f"{inline_html(card.cells[0]) or '—'}"
+            ),
+            "Asks": asks,
+            "Cells": sanitize(f'<dl class="gd-cells">{cells}</dl>'),
+            "Table": _table_html(card),
+        }
+    if isinstance(card, Contrast):
+        return {
+            **common,
+            "Section": section_html,
+            "Mistake": _answer_html(card.mistake),
+            "Senior": _answer_html(card.senior),
+            "Explanation": markdown_html(card.explanation),
+        }
+    if isinstance(card, Scenario):
+        q = card.question
+        outline = "".join(
+            f'<li class="gd-level-{item.level}">{inline_html(item.title)}</li>'
+            for item in card.outline
+        )
+        return {
+            **common,
+            "Title": inline_html(q.title),
+            "Type": html.escape(q.type),
+            "Category": html.escape(q.category),
+            "Scenario": markdown_html(card.scenario),
+            "Challenge": markdown_html(card.challenge),
+            "Outline": sanitize(f'<ol class="gd-outline">{outline}</ol>') if outline else "",
+        }
+    raise TypeError(f"not a card: {card!r}")
+
+
+def _file_name(path: str) -> str:
+    # Only the file name: a deck must not carry the author's folders, and must be the same bytes
+    # whichever folder it was built from.
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

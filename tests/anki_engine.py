@@ -1,0 +1,117 @@
+"""Decks judged by the real Anki engine (PyPI ``anki``): import, render every card, inspect."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+from guidedeck.notetypes import SPECS
+
+GUIDEDECK_NOTETYPES = {spec.name for spec in SPECS.values()}
+TEMPLATE_PROBLEM = "template has a problem"
+
+
+@dataclass
+class Rendered:
+    """One card as Anki renders it."""
+
+    note_id: int
+    notetype: str
+    fields: dict[str, str]
+    question: str
+    answer: str
+
+
+def fresh_collection(folder: Path) -> Collection:
+    """A new, empty Anki collection in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Collection(str(folder / "collection.anki2"))
+
+
+def import_package(col: Collection, apkg: Path) -> Any:
+    """Import with Anki's defaults (update notes and notetypes if newer); return the import log."""
+    request = ImportAnkiPackageRequest(
+        package_path=str(apkg), options=ImportAnkiPackageOptions(with_scheduling=False)
+    )
+    return col.import_anki_package(request).log
+
+
+def render_all(col: Collection) -> list[Rendered]:
+    """Every card of the collection, rendered front and back."""
+    out = []
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        note = card.note()
+        output = card.render_output()
+        out.append(
+            Rendered(
+                note.id,
+                note.note_type()["name"],
+                dict(note.items()),
+                output.question_text,
+                output.answer_text,
+            )
+        )
+    return out
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_text(fragment: str) -> str:
+    """The text a reader sees in an HTML fragment (``<style>`` content excluded)."""
+    fragment = re.sub(r"<style\b.*?</style>", "", fragment, flags=re.S | re.I)
+    parser = _Text()
+    parser.feed(fragment)
+    return " ".join("".join(parser.parts).split())
+
+
+def assert_healthy_import(col: Collection, log: Any, expected_notes: int) -> list[Rendered]:
+    """The checks every built deck must pass in Anki; returns the rendered cards."""
+    assert len(log.conflicting) == 0, "notes conflicted with existing ones"
+    assert len(log.new) + len(log.updated) + len(log.duplicate) == expected_notes
+    names = [m["name"] for m in col.models.all()]
+    ours = [n for n in names if n.startswith("guidedeck")]
+    assert set(ours) <= GUIDEDECK_NOTETYPES, f"notetype copies were made: {ours}"
+    assert len(ours) == len(set(ours))
+    empty = col.get_empty_cards()
+    assert not list(empty.notes), "Anki reports empty cards"
+    cards = render_all(col)
+    assert len(cards) == col.note_count() == expected_notes
+    first_fields: Counter[tuple[str, str]] = Counter()
+    for card in cards:
+        where = f"{card.notetype} {card.fields.get('Source')}"
+        assert TEMPLATE_PROBLEM not in card.question, where
+        assert TEMPLATE_PROBLEM not in card.answer, where
+        assert visible_text(card.question), f"empty front: {where}"
+        assert visible_text(card.answer), f"empty back: {where}"
+        first_fields[(card.notetype, next(iter(card.fields.values())))] += 1
+        if card.notetype == "guidedeck Quiz":
+            assert_quiz_back(card)
+    repeated = [k for k, v in first_fields.items() if v > 1]
+    assert not repeated, f"notes share a first field: {repeated}"
+    return cards
+
+
+def assert_quiz_back(card: Rendered) -> None:
+    """The back names the correct option (marked, not by colour alone) and explains it."""
+    letter = card.fields["Answer"]
+    assert re.fullmatch(r"[A-H]", letter), card.fields["Source"]
+    assert f"gd-answer-{letter}" in card.answer
+    assert f"Answer: {letter}" in visible_text(card.answer)
+    assert f"gd-option-{letter}" in card.answer
+    explanation = visible_text(card.fields["Explanation"])
+    if explanation:
+        assert explanation in visible_text(card.answer)
