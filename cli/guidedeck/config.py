@@ -195,5 +195,5 @@ def load(path: Path) -> DeckConfig:
                 )
             )
     if reader.problems:
-        raise ConfigError(reader.problems)
+        raise ConfigError(sorted(reader.problems, key=lambda d: (d.loc.line, d.loc.col)))
     return DeckConfig(path, prefix, tuple(packages))

@@ -1,0 +1,120 @@
+"""``guidedeck build`` through CliRunner: outputs, summary, exit codes, nothing clobbered."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from guidedeck.cli import main
+from tests.anki_engine import assert_healthy_import, fresh_collection, import_package
+from tests.conftest import FIXTURES
+
+PARSE = FIXTURES / "parse"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_one_package_per_guide_named_by_stem(tmp_path: Path) -> None:
+    code, output = run("build", str(PARSE / "scenarios.md"), str(PARSE / "tables.md"),
+                       "--out", str(tmp_path / "decks"))  # fmt: skip
+    assert code == 0, output
+    assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == [
+        "scenarios.apkg",
+        "tables.apkg",
+    ]
+    lines = output.splitlines()
+    assert lines[0].split() == ["guide", "quiz", "fact", "contrast", "scenario", "warnings",
+                                "package"]  # fmt: skip
+    assert re.match(r"scenarios\.md\s+0\s+2\s+1\s+2\s+0\s+\S+scenarios\.apkg", lines[1])
+    assert "2 of 2 package(s) written" in output
+
+
+def test_folder_builds_every_guide(tmp_path: Path) -> None:
+    code, _ = run("build", str(PARSE), "--out", str(tmp_path))
+    assert code == 0
+    assert len(list(tmp_path.glob("*.apkg"))) == len(list(PARSE.glob("*.md")))
+
+
+def test_strict_fails_and_writes_nothing(tmp_path: Path) -> None:
+    code, output = run("build", "--strict", str(PARSE / "quick_check_errors.md"),
+                       "--out", str(tmp_path))  # fmt: skip
+    assert code == 1
+    assert "(--strict)" in output
+    assert "not written" in output
+    assert not list(tmp_path.glob("*.apkg"))
+
+
+def test_warnings_alone_still_build(tmp_path: Path) -> None:
+    code, output = run("build", str(PARSE / "quick_check_errors.md"), "--out", str(tmp_path))
+    assert code == 0, output
+    assert (tmp_path / "quick_check_errors.apkg").is_file()
+    assert re.search(r"quick_check_errors\.md:3:1: warning: ", output)
+
+
+def test_unreadable_guide_keeps_the_previous_deck(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    shutil.copy(PARSE / "quick_check.md", guide)
+    out = tmp_path / "out"
+    assert run("build", str(guide), "--out", str(out))[0] == 0
+    before = (out / "guide.apkg").read_bytes()
+    guide.write_bytes(b"# Broken\n\n\xff\xfe not UTF-8\n")
+    code, output = run("build", str(guide), "--out", str(out))
+    assert code == 1
+    assert f"{guide}:3:1: error: file is not UTF-8" in output
+    assert (out / "guide.apkg").read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name != "guide.apkg"]  # no temporary left over
+
+
+def test_output_path_that_is_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    code, output = run("build", str(PARSE / "tables.md"), "--out", str(target))
+    assert code == 1
+    assert "output path is a file" in output
+    assert target.read_text() == "not a folder"
+
+
+def test_broken_decks_yaml_is_reported_with_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "deck_source").mkdir()
+    (tmp_path / "deck_source" / "decks.yaml").write_text("packages:\n  - guides: [nope.md]\n")
+    monkeypatch.chdir(tmp_path)
+    code, output = run("build")
+    assert code == 1
+    assert (
+        "deck_source/decks.yaml:2:14: error: guide 'nope.md' not found beside decks.yaml" in output
+    )
+    assert not (tmp_path / "build").exists()
+
+
+def test_local_deck_source_with_kinds_and_deck_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "deck_source"
+    source.mkdir()
+    shutil.copy(PARSE / "scenarios.md", source / "one.md")
+    shutil.copy(PARSE / "quick_check.md", source / "two.md")
+    (source / "decks.yaml").write_text(
+        "packages:\n  - guides: [one.md, two.md]\n    output: both.apkg\n"
+        "    deck: Prep::Both\n    kinds: [quiz, scenario]\n    tags: [mine]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, output = run("build")
+    assert code == 0, output
+    col = fresh_collection(tmp_path / "anki")
+    try:
+        cards = assert_healthy_import(col, import_package(col, tmp_path / "build" / "both.apkg"), 5)
+        assert {c.notetype for c in cards} == {"guidedeck Quiz", "guidedeck Scenario"}
+        assert "Prep::Both" in {d.name for d in col.decks.all_names_and_ids()}
+        assert all("mine" in col.get_note(n).tags for n in col.find_notes(""))
+    finally:
+        col.close()
