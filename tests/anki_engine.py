@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ class Rendered:
     fields: dict[str, str]
     question: str
     answer: str
+    due: int
+    """New-card position: the card's order in its guide."""
 
 
 def fresh_collection(folder: Path) -> Collection:
@@ -42,6 +45,12 @@ def import_package(col: Collection, apkg: Path) -> Any:
     return col.import_anki_package(request).log
 
 
+def notetype(col: Collection, model_id: int) -> dict[str, Any]:
+    """A notetype as stored now (``col.models`` caches dicts that an import does not refresh)."""
+    data: dict[str, Any] = json.loads(col._backend.get_notetype_legacy(model_id))
+    return data
+
+
 def render_all(col: Collection) -> list[Rendered]:
     """Every card of the collection, rendered front and back."""
     out = []
@@ -56,6 +65,7 @@ def render_all(col: Collection) -> list[Rendered]:
                 dict(note.items()),
                 output.question_text,
                 output.answer_text,
+                card.due,
             )
         )
     return out
@@ -78,18 +88,25 @@ def visible_text(fragment: str) -> str:
     return " ".join("".join(parser.parts).split())
 
 
-def assert_healthy_import(col: Collection, log: Any, expected_notes: int) -> list[Rendered]:
-    """The checks every built deck must pass in Anki; returns the rendered cards."""
+def assert_healthy_import(
+    col: Collection, log: Any, expected_notes: int, in_collection: int | None = None
+) -> list[Rendered]:
+    """The checks every built deck must pass in Anki; returns the rendered cards.
+
+    ``expected_notes`` is how many notes the package holds; ``in_collection`` how many the
+    collection should hold after the import (default: the same).
+    """
+    in_collection = expected_notes if in_collection is None else in_collection
     assert len(log.conflicting) == 0, "notes conflicted with existing ones"
     assert len(log.new) + len(log.updated) + len(log.duplicate) == expected_notes
-    names = [m["name"] for m in col.models.all()]
+    names = [m.name for m in col.models.all_names_and_ids()]
     ours = [n for n in names if n.startswith("guidedeck")]
     assert set(ours) <= GUIDEDECK_NOTETYPES, f"notetype copies were made: {ours}"
     assert len(ours) == len(set(ours))
     empty = col.get_empty_cards()
     assert not list(empty.notes), "Anki reports empty cards"
     cards = render_all(col)
-    assert len(cards) == col.note_count() == expected_notes
+    assert len(cards) == col.note_count() == in_collection
     first_fields: Counter[tuple[str, str]] = Counter()
     for card in cards:
         where = f"{card.notetype} {card.fields.get('Source')}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,17 @@ def corpus_guides() -> list[Path]:
     if not CORPUS.is_dir():
         return []
     return sorted(p for p in CORPUS.glob("*.md") if p.name != "README.md")
+
+
+def copy_guides(folder: Path, *guides: Path) -> list[Path]:
+    """Copies of ``guides`` in ``folder``: builds write a lock file beside the guides they read."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for guide in guides:
+        target = folder / guide.name
+        shutil.copyfile(guide, target)
+        copies.append(target)
+    return copies
 
 
 @pytest.fixture

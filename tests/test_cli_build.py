@@ -11,9 +11,16 @@ from click.testing import CliRunner
 
 from guidedeck.cli import main
 from tests.anki_engine import assert_healthy_import, fresh_collection, import_package
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, copy_guides
 
 PARSE = FIXTURES / "parse"
+
+
+@pytest.fixture
+def guides(tmp_path: Path) -> Path:
+    """A copy of the fixture guides: builds write guidedeck.lock beside the guides they read."""
+    copy_guides(tmp_path / "guides", *sorted(PARSE.glob("*.md")))
+    return tmp_path / "guides"
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -22,8 +29,8 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_one_package_per_guide_named_by_stem(tmp_path: Path) -> None:
-    code, output = run("build", str(PARSE / "scenarios.md"), str(PARSE / "tables.md"),
+def test_one_package_per_guide_named_by_stem(tmp_path: Path, guides: Path) -> None:
+    code, output = run("build", str(guides / "scenarios.md"), str(guides / "tables.md"),
                        "--out", str(tmp_path / "decks"))  # fmt: skip
     assert code == 0, output
     assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == [
@@ -31,31 +38,35 @@ def test_one_package_per_guide_named_by_stem(tmp_path: Path) -> None:
         "tables.apkg",
     ]
     lines = output.splitlines()
-    assert lines[0].split() == ["guide", "quiz", "fact", "contrast", "scenario", "warnings",
-                                "package"]  # fmt: skip
-    assert re.match(r"scenarios\.md\s+0\s+2\s+1\s+2\s+0\s+\S+scenarios\.apkg", lines[1])
+    header = "guide quiz fact contrast scenario added changed unchanged removed warnings package"
+    assert lines[0].split() == header.split()
+    # kinds 0 2 1 2; all 5 added on this first build; no warnings
+    assert re.match(r"scenarios\.md(\s+\d+){9}\s+\S+scenarios\.apkg", lines[1])
+    assert lines[1].split()[1:10] == ["0", "2", "1", "2", "5", "0", "0", "0", "0"]
     assert "2 of 2 package(s) written" in output
 
 
-def test_folder_builds_every_guide(tmp_path: Path) -> None:
-    code, _ = run("build", str(PARSE), "--out", str(tmp_path))
+def test_folder_builds_every_guide(tmp_path: Path, guides: Path) -> None:
+    code, _ = run("build", str(guides), "--out", str(tmp_path / "out"))
     assert code == 0
-    assert len(list(tmp_path.glob("*.apkg"))) == len(list(PARSE.glob("*.md")))
+    assert len(list((tmp_path / "out").glob("*.apkg"))) == len(list(PARSE.glob("*.md")))
 
 
-def test_strict_fails_and_writes_nothing(tmp_path: Path) -> None:
-    code, output = run("build", "--strict", str(PARSE / "quick_check_errors.md"),
-                       "--out", str(tmp_path))  # fmt: skip
+def test_strict_fails_and_writes_nothing(tmp_path: Path, guides: Path) -> None:
+    code, output = run("build", "--strict", str(guides / "quick_check_errors.md"),
+                       "--out", str(tmp_path / "out"))  # fmt: skip
     assert code == 1
     assert "(--strict)" in output
     assert "not written" in output
-    assert not list(tmp_path.glob("*.apkg"))
+    assert not (tmp_path / "out").exists()
+    assert not (guides / "guidedeck.lock").exists()
 
 
-def test_warnings_alone_still_build(tmp_path: Path) -> None:
-    code, output = run("build", str(PARSE / "quick_check_errors.md"), "--out", str(tmp_path))
+def test_warnings_alone_still_build(tmp_path: Path, guides: Path) -> None:
+    code, output = run("build", str(guides / "quick_check_errors.md"), "--out", str(tmp_path))
     assert code == 0, output
     assert (tmp_path / "quick_check_errors.apkg").is_file()
+    assert (guides / "guidedeck.lock").is_file()
     assert re.search(r"quick_check_errors\.md:3:1: warning: ", output)
 
 
@@ -73,10 +84,10 @@ def test_unreadable_guide_keeps_the_previous_deck(tmp_path: Path) -> None:
     assert not [p for p in out.iterdir() if p.name != "guide.apkg"]  # no temporary left over
 
 
-def test_output_path_that_is_a_file(tmp_path: Path) -> None:
+def test_output_path_that_is_a_file(tmp_path: Path, guides: Path) -> None:
     target = tmp_path / "taken"
     target.write_text("not a folder")
-    code, output = run("build", str(PARSE / "tables.md"), "--out", str(target))
+    code, output = run("build", str(guides / "tables.md"), "--out", str(target))
     assert code == 1
     assert "output path is a file" in output
     assert target.read_text() == "not a folder"

@@ -18,7 +18,7 @@ from tests.anki_engine import (
     import_package,
     visible_text,
 )
-from tests.conftest import FIXTURES, corpus_guides
+from tests.conftest import FIXTURES, copy_guides, corpus_guides
 
 DECK_FIXTURES = sorted((FIXTURES / "parse").glob("*.md")) + sorted(
     (FIXTURES / "decks").glob("*.md")
@@ -27,8 +27,9 @@ CORPUS = corpus_guides()
 
 
 def build_one(guide: Path, out: Path) -> Path:
-    """Build ``guide`` into ``out`` and return the written package."""
-    report = build([default_package(guide)], out, prefix=DEFAULT_PREFIX)
+    """Build a copy of ``guide`` into ``out`` and return the written package."""
+    (copy,) = copy_guides(out.parent / "guides", guide)
+    report = build([default_package(copy)], out, prefix=DEFAULT_PREFIX)
     package = report.packages[0]
     assert package.written, [str(d) for d in package.diagnostics]
     return package.output

@@ -29,8 +29,7 @@ def sample_cards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered
     chosen: dict[str, Rendered] = {}
     for kind in ("Quiz", "Fact", "Contrast", "Scenario"):
         of_kind = sorted(
-            (c for c in cards if c.notetype == f"guidedeck {kind}"),
-            key=lambda c: int(c.fields["Source"].rsplit(":", 1)[1]),
+            (c for c in cards if c.notetype == f"guidedeck {kind}"), key=lambda c: c.due
         )
         for n, card in enumerate(of_kind[:PER_KIND], start=1):
             chosen[f"{kind.lower()}-{n}"] = card

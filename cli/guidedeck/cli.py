@@ -113,7 +113,10 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
     help="Folder for the .apkg files.",
 )
 @STRICT
-def build_command(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
+@click.option(
+    "--dry-run", is_flag=True, help="Say what would be added, changed and removed; write nothing."
+)
+def build_command(paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool) -> None:
     """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
     from guidedeck.build import build
     from guidedeck.config import DEFAULT_PREFIX, ConfigError, default_package, load
@@ -136,8 +139,11 @@ def build_command(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
 
     total = sum(len(p.guides) for p in packages)
     with _progress(total) as advance:
-        result = build(packages, out, prefix=prefix, strict=strict, on_guide=advance)
+        result = build(
+            packages, out, prefix=prefix, strict=strict, dry_run=dry_run, on_guide=advance
+        )
     _summary(result)
+    _removed(result)
     report_diagnostics(result.diagnostics, strict)
 
 
@@ -154,16 +160,20 @@ def _progress(total: int) -> Iterator[Callable[[Path], None]]:
 
 def _summary(result: BuildReport) -> None:
     kinds = list(CardKind)
-    head = ["guide", *[k.value for k in kinds], "warnings", "package"]
+    states = ["added", "changed", "unchanged", "removed"]
+    head = ["guide", *[k.value for k in kinds], *states, "warnings", "package"]
     rows: list[list[str]] = []
-    totals = [0] * len(kinds)
+    totals = [0] * (len(kinds) + len(states))
     for pkg in result.packages:
         for guide in pkg.guides:
-            counts = [guide.counts[k] for k in kinds]
-            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+            numbers = [guide.counts[k] for k in kinds] + [guide.status[s] for s in states]
+            totals = [a + b for a, b in zip(totals, numbers, strict=True)]
             warnings = count(guide.diagnostics, Severity.WARNING)
-            target = str(pkg.output) if pkg.written else "not written"
-            rows.append([guide.path.name, *map(str, counts), str(warnings), target])
+            if result.dry_run:
+                target = "dry run: nothing written"
+            else:
+                target = str(pkg.output) if pkg.written else "not written"
+            rows.append([guide.path.name, *map(str, numbers), str(warnings), target])
     rows.append(["total", *map(str, totals), str(count(result.diagnostics, Severity.WARNING)), ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
@@ -172,4 +182,21 @@ def _summary(result: BuildReport) -> None:
         cells.append(row[-1])
         click.echo("  ".join(cells).rstrip())
     written = sum(p.written for p in result.packages)
-    click.echo(f"{written} of {len(result.packages)} package(s) written in {result.seconds:.2f} s")
+    verb = "would be written (dry run)" if result.dry_run else "written"
+    done = len(result.packages) if result.dry_run else written
+    click.echo(f"{done} of {len(result.packages)} package(s) {verb} in {result.seconds:.2f} s")
+
+
+def _removed(result: BuildReport) -> None:
+    """Say which notes left the guides, with an Anki search that finds exactly them."""
+    for pkg in result.packages:
+        for guide in pkg.guides:
+            if not guide.removed:
+                continue
+            ids = ",".join(str(e.nid) for e in guide.removed)
+            tense = "would be" if result.dry_run else "are"
+            click.echo(
+                f"{len(guide.removed)} note(s) {tense} no longer in {guide.path.name}; "
+                f"your decks keep them until you delete them. Find them in Anki with:"
+            )
+            click.echo(f"  nid:{ids}")

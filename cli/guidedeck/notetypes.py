@@ -9,6 +9,7 @@ notetype's mtime is newer.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,3 +98,15 @@ def design(kind: CardKind) -> NotetypeDesign:
         (folder / "back.html").read_text(encoding="utf-8"),
         stylesheet(),
     )
+
+
+def schema_hash(spec: NotetypeSpec) -> str:
+    """Hash of what Anki compares on import: the notetype's field and template names."""
+    text = "\x1f".join([spec.name, *spec.fields, "\x1e", spec.template])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def design_hash(notetype: NotetypeDesign) -> str:
+    """Hash of the templates and CSS: when it changes, users' notetypes need the update."""
+    text = "\x1f".join([notetype.front, notetype.back, notetype.css])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

@@ -172,13 +172,16 @@ def _column_name(headers: Sequence[str], n: int) -> str:
     return headers[n] if n < len(headers) and headers[n].strip() else f"column {n + 1}"
 
 
-def render(card: Card, guide: Guide, key: str) -> dict[str, str]:
-    """The note fields of ``card`` (names as in :mod:`guidedeck.notetypes`), all HTML."""
+def render(card: Card, guide: Guide) -> dict[str, str]:
+    """The note fields of ``card`` except ``ID`` (an identity, given by the lock), all HTML.
+
+    Nothing here depends on where the card stands in the file, so an edit elsewhere in the guide
+    leaves these fields, and the note's mtime, as they were.
+    """
     section = card.section
     common = {
-        "ID": html.escape(key),
         "Guide": inline_html(guide.title),
-        "Source": html.escape(f"{_file_name(card.loc.path)}:{card.loc.line}"),
+        "Source": html.escape(_file_name(card.loc.path)),
     }
     section_html = inline_html(section.title) if section is not None else ""
     if isinstance(card, Quiz):
