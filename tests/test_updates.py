@@ -254,9 +254,19 @@ def test_lock_file_records_every_note(reviewed: Workspace) -> None:
     data = yaml.safe_load(lock)  # JSON is YAML
     notes = data["guides"]["networking.md"]["notes"]
     assert len(notes) == V1_NOTES
-    assert {"guid", "nid", "chash", "fhash", "mtime", "id", "key", "kind", "model", "text"} == set(
-        notes[0]
-    )
+    assert {
+        "guid",
+        "nid",
+        "chash",
+        "fhash",
+        "mtime",
+        "id",
+        "key",
+        "pos",
+        "kind",
+        "model",
+        "text",
+    } == set(notes[0])
     assert set(data["notetypes"]) == {"quiz", "fact", "contrast", "scenario"}
     nids = {note.id for note in map(reviewed.col.get_note, reviewed.col.find_notes(""))}
     assert {n["nid"] for n in notes} == nids

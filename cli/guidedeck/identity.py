@@ -7,8 +7,9 @@ its GUID, note id, the ``ID`` field value, a content hash, a fields hash and an 
 On a rebuild every card is matched to the note it was last time, per guide and card kind:
 
 1. same content (after the edit, e.g. a reorder or a renamed heading), preferring the same key;
-2. otherwise the most similar remaining note, helped by having the same key (a typo fixed, a
-   sentence rewritten, a table cell edited); a pair must be similar enough to count.
+2. otherwise the most similar remaining note, helped by having the same key or the same place
+   (a typo fixed, a sentence rewritten, a table cell edited, a question renamed); a pair must be
+   similar enough to count, and a closer pair wins.
 
 Cards left unmatched are new; notes left unmatched were removed from the guide. Keys name a card by
 guide, kind, question title, position in the question (table rows: heading and first cell). They
@@ -21,6 +22,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,10 +37,12 @@ LOCK_VERSION = 1
 
 TEXT_CHARS = 400
 """How much normalized text the lock keeps per note for similarity matching."""
-MATCH_RATIO = 0.55
-"""Two cards this similar are the same note, wherever they moved."""
-SAME_KEY_RATIO = 0.3
+MATCH_RATIO = 0.6
+"""Two cards whose words are this similar are the same note, wherever they moved."""
+SAME_KEY_RATIO = 0.4
 """With the same key (same question and position, or same table row key), this similar is enough."""
+SAME_PLACE_RATIO = 0.5
+"""With the same place (the n-th card of its kind in the guide), this similar is enough."""
 
 _GUID_ALPHABET = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
@@ -160,8 +164,16 @@ def fields_hash(fields: dict[str, str], tags: Sequence[str]) -> str:
 
 
 def similarity_text(card: Card) -> str:
-    """Lower-case words of the card, cut to :data:`TEXT_CHARS`, kept in the lock for matching."""
-    return " ".join(card_text(card).replace("\x1f", " ").lower().split())[:TEXT_CHARS]
+    """Lower-case words of the card, cut to :data:`TEXT_CHARS`, kept in the lock for matching.
+
+    A table row is compared by its cells only: rows of one table share their headers, which would
+    make unrelated rows look alike.
+    """
+    text = "\x1f".join(card.cells) if isinstance(card, Fact) else card_text(card)
+    return " ".join(_WORD.findall(text.lower()))[:TEXT_CHARS]
+
+
+_WORD = re.compile(r"\w+")
 
 
 # --- the lock file -------------------------------------------------------------------------------
@@ -174,6 +186,8 @@ class NoteEntry:
     id: str
     """Value of the note's ``ID`` field: set when the note is first made, never changed."""
     key: str
+    pos: int
+    """The note's place: it was the ``pos``-th card of its kind in the guide."""
     kind: str
     model: int
     """The notetype id the note was made with: another notetype version means another note."""
@@ -278,6 +292,7 @@ class Candidate:
 
     kind: str
     key: str
+    pos: int
     chash: str
     text: str
 
@@ -299,7 +314,10 @@ def match(old: Sequence[NoteEntry], new: Sequence[Candidate]) -> list[int | None
             result[j] = chosen
             taken.add(chosen)
 
-    # 2. edited content: the most similar remaining note of the same kind, same key helps
+    # 2. edited content: the most similar remaining note of the same kind. The same key or place
+    #    only lowers the bar and breaks ties: similarity decides, so a quiz replaced by another at
+    #    the same spot is a new note, not an edit.
+    words = {i: entry.text.split() for i, entry in enumerate(old) if i not in taken}
     pairs: list[tuple[float, int, int]] = []
     for j, card in enumerate(new):
         if result[j] is not None:
@@ -307,14 +325,20 @@ def match(old: Sequence[NoteEntry], new: Sequence[Candidate]) -> list[int | None
         for i, entry in enumerate(old):
             if i in taken or entry.kind != card.kind:
                 continue
-            same_key = entry.key == card.key
-            floor = SAME_KEY_RATIO if same_key else MATCH_RATIO
-            matcher = difflib.SequenceMatcher(None, entry.text, card.text, autojunk=False)
+            same_key, same_place = entry.key == card.key, entry.pos == card.pos
+            if same_key:
+                floor = SAME_KEY_RATIO
+            elif same_place:
+                floor = SAME_PLACE_RATIO
+            else:
+                floor = MATCH_RATIO
+            matcher = difflib.SequenceMatcher(None, words[i], card.text.split(), autojunk=False)
             if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
                 continue
             ratio = matcher.ratio()
             if ratio >= floor:
-                pairs.append((ratio + (0.25 if same_key else 0.0), j, i))
+                bonus = (0.002 if same_key else 0.0) + (0.001 if same_place else 0.0)
+                pairs.append((ratio + bonus, j, i))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     for _score, j, i in pairs:
         if result[j] is None and i not in taken:
@@ -370,10 +394,19 @@ def assign(
     # notes removed earlier can come back when their text does
     returning = [e for e in previous.removed if models.get(e.kind) == e.model]
     pool = old + returning
-    candidates = [
-        Candidate(c.kind.value, k, content_hash(c), similarity_text(c))
-        for c, k in zip(cards, keys, strict=True)
-    ]
+    places: Counter[str] = Counter()
+    candidates = []
+    for card, key in zip(cards, keys, strict=True):
+        places[card.kind.value] += 1
+        candidates.append(
+            Candidate(
+                card.kind.value,
+                key,
+                places[card.kind.value],
+                content_hash(card),
+                similarity_text(card),
+            )
+        )
     matched = match(pool, candidates)
 
     used_ids = {e.id for e in kept} | {pool[i].id for i in matched if i is not None}
@@ -400,6 +433,7 @@ def assign(
             NoteEntry(
                 id_field,
                 cand.key,
+                cand.pos,
                 cand.kind,
                 models[cand.kind],
                 guid,
