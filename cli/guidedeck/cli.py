@@ -57,7 +57,22 @@ def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
         raise GuideError(f"{errors} error(s), {warnings} warning(s){reason}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Guarded(click.Group):
+    """A command group that reports an unexpected exception as a message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            raise GuideError(
+                f"internal error: {exc!r}. This is a bug in guidedeck; please report it with "
+                "the guide that caused it."
+            ) from exc
+
+
+@click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="guidedeck")
 def main() -> None:
     """Turn Markdown interview guides into Anki decks."""

@@ -83,7 +83,11 @@ def read_guide(path: Path) -> GuideFile:
         return GuideFile(
             path, None, (Diagnostic.warning(SourceLoc(str(path), 1), "guide is empty"),)
         )
-    result = parse(text, str(path))
+    try:
+        result = parse(text, str(path))
+    except RecursionError:
+        message = "structure nested too deeply to read (thousands of levels)"
+        return GuideFile(path, None, (Diagnostic.error(SourceLoc(str(path), 1), message),))
     return GuideFile(path, result, result.diagnostics)
 
 

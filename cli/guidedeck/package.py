@@ -8,6 +8,7 @@ notes here carry their own id and mtime; cards take their note's id (one card pe
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import sqlite3
@@ -157,6 +158,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     target changes, and it happens only once the new content is safely on disk.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    # a build killed earlier may have left its temporary file behind: it was never the deck
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a deck is an ordinary file

@@ -1,8 +1,9 @@
 """Card models to note fields: Markdown rendered to HTML, code highlighted, everything sanitized.
 
-Guides are written by many people and tools, so every field passes an allow-list sanitizer (nh3)
-as the last step: no ``<script>``, event handler, ``<iframe>``, SVG, ``style`` attribute or
-``javascript:`` URL can reach a card, whatever the guide contains.
+Guides are written by many people and tools, so every piece of HTML made from a guide's text
+passes an allow-list sanitizer (nh3): no ``<script>``, event handler, ``<iframe>``, SVG, ``style``
+attribute or ``javascript:`` URL can reach a card, whatever the guide contains. Fields are then
+composed from those sanitized pieces, escaped text and this module's own fixed markup only.
 """
 
 from __future__ import annotations
@@ -122,8 +123,13 @@ def markdown_html(text: str) -> str:
     return sanitize(markdown_renderer().render(text)).strip() if text.strip() else ""
 
 
+@lru_cache(maxsize=1 << 16)
 def inline_html(text: str) -> str:
-    """Inline Markdown (a title, a table cell, an option) to sanitized HTML."""
+    """Inline Markdown (a title, a table cell, an option) to sanitized HTML.
+
+    Cached: every fact of a table shows the table's rows around it, so each cell would otherwise
+    be rendered once per nearby row.
+    """
     return sanitize(markdown_renderer().renderInline(text)).strip() if text.strip() else ""
 
 
@@ -135,7 +141,7 @@ def _answer_html(answer: Answer) -> str:
         parts.append(markdown_html(answer.text))
     if answer.code:
         parts.append(highlight(answer.code, answer.language))
-    return sanitize("".join(parts))
+    return "".join(parts)
 
 
 def _options_html(options: Sequence[str]) -> str:
@@ -146,23 +152,24 @@ def _options_html(options: Sequence[str]) -> str:
             f'<li class="gd-option gd-option-{letter}"><span class="gd-letter">{letter}</span>'
             f'<span class="gd-option-text">{inline_html(option)}</span></li>'
         )
-    return sanitize(f'<ol class="gd-options">{"".join(items)}</ol>')
+    return f'<ol class="gd-options">{"".join(items)}</ol>'
 
 
 def _table_html(fact: Fact) -> str:
     table = fact.table
-    rows = list(enumerate(table.rows))
-    note = ""
-    if len(rows) > 2 * TABLE_WINDOW + 1:
-        lo, hi = max(0, fact.row - TABLE_WINDOW), min(len(rows), fact.row + TABLE_WINDOW + 1)
-        note = f'<p class="gd-table-note">rows {lo + 1} to {hi} of {len(rows)}</p>'
-        rows = rows[lo:hi]
+    total = len(table.rows)
+    lo, hi, note = 0, total, ""
+    if total > 2 * TABLE_WINDOW + 1:
+        # only the rows around this one: a table of 20,000 rows must not make 20,000 huge cards
+        lo, hi = max(0, fact.row - TABLE_WINDOW), min(total, fact.row + TABLE_WINDOW + 1)
+        note = f'<p class="gd-table-note">rows {lo + 1} to {hi} of {total}</p>'
+    rows = zip(range(lo, hi), table.rows[lo:hi], strict=True)
     head = "".join(f"<th>{inline_html(h)}</th>" for h in table.headers)
     body = []
     for n, row in rows:
         cls = ' class="gd-hit"' if n == fact.row else ""
         body.append(f"<tr{cls}>{''.join(f'<td>{inline_html(c)}</td>' for c in row)}</tr>")
-    return sanitize(
+    return (
         f'<div class="gd-table-wrap"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>{note}"
     )
@@ -206,12 +213,12 @@ def render(card: Card, guide: Guide) -> dict[str, str]:
             **common,
             "Section": section_html,
             "Context": inline_html(card.context) or html.escape(guide.title),
-            "Subject": sanitize(
+            "Subject": (
                 f'<span class="gd-subject-label">{inline_html(_column_name(headers, 0))}</span>'
                 f"{inline_html(card.cells[0]) or '—'}"
             ),
             "Asks": asks,
-            "Cells": sanitize(f'<dl class="gd-cells">{cells}</dl>'),
+            "Cells": f'<dl class="gd-cells">{cells}</dl>',
             "Table": _table_html(card),
         }
     if isinstance(card, Contrast):
@@ -235,7 +242,7 @@ def render(card: Card, guide: Guide) -> dict[str, str]:
             "Category": html.escape(q.category),
             "Scenario": markdown_html(card.scenario),
             "Challenge": markdown_html(card.challenge),
-            "Outline": sanitize(f'<ol class="gd-outline">{outline}</ol>') if outline else "",
+            "Outline": f'<ol class="gd-outline">{outline}</ol>' if outline else "",
         }
     raise TypeError(f"not a card: {card!r}")
 

@@ -13,6 +13,7 @@ from guidedeck.models import Guide
 from guidedeck.parse.blocks import Source, build_tree
 from guidedeck.parse.extract import Extractor, slugify
 from guidedeck.parse.mdx import mdx_plugin
+from guidedeck.parse.table import lean_table_plugin
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,16 @@ class ParseResult:
 
 @lru_cache(maxsize=1)
 def markdown() -> MarkdownIt:
-    """The one Markdown parser: CommonMark, GFM tables, and the MDX plugin."""
-    return MarkdownIt("commonmark").enable("table").use(mdx_plugin)
+    """The one Markdown parser: CommonMark, GFM tables, and the MDX plugin.
+
+    Extraction reads the raw Markdown of paragraphs, headings and cells (``inline.content``), so
+    block parsing is all it needs. Skipping the inline pass keeps parsing linear in the input:
+    markdown-it's emphasis and link rules are costly on hostile text, and rendering runs them
+    later on card text only.
+    """
+    md = MarkdownIt("commonmark").enable("table").use(mdx_plugin).use(lean_table_plugin)
+    md.core.ruler.disable(["inline", "text_join"])
+    return md
 
 
 def normalize(text: str) -> str:

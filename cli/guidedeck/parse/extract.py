@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 
@@ -31,6 +31,9 @@ QUIZ_COMPONENT = "InterviewQuiz"
 CONTRAST_COMPONENT = "JuniorVsSenior"
 KNOWN_COMPONENTS = frozenset({QUIZ_COMPONENT, CONTRAST_COMPONENT})
 OVERVIEW_HEADING = "questions overview"
+MAX_TEXT = 20_000
+"""Longest text a card field takes (the longest in the 16 real guides is about 1,000): longer
+text is shortened with a warning, which also bounds the cost of rendering hostile input."""
 
 _QUICK_CHECK = re.compile(r"^\W*quick[\s-]*check\W*$", re.IGNORECASE)
 _QUESTION = re.compile(r"^question\s+(\d+)\s*[:.)\-\u2013\u2014]\s*(.+)$", re.IGNORECASE)
@@ -126,6 +129,15 @@ class Extractor:
     def warning(self, loc: SourceLoc, message: str) -> None:
         self.out.diagnostics.append(Diagnostic.warning(loc, message))
 
+    def cap(self, text: str, loc: SourceLoc) -> str:
+        """``text``, shortened with a warning when it is too long for a card."""
+        if len(text) <= MAX_TEXT:
+            return text
+        cut = text.rfind("\n", 0, MAX_TEXT)
+        cut = cut if cut > MAX_TEXT // 2 else MAX_TEXT
+        self.warning(loc, f"card text of {len(text):,} characters shortened to {cut:,}")
+        return text[:cut].rstrip() + "\n\n… (shortened)"
+
     @property
     def question(self) -> Question | None:
         return self.section.question if self.section else None
@@ -152,7 +164,36 @@ class Extractor:
         self._end_section()
         self._flush_mistake()
         self._check_duplicate_quizzes()
+        self._cap_texts()
         return self.out
+
+    def _cap_texts(self) -> None:
+        out = self.out
+        out.quizzes = [
+            replace(
+                q,
+                prompt=self.cap(q.prompt, q.loc),
+                explanation=self.cap(q.explanation, q.loc),
+                options=tuple(self.cap(o, q.loc) for o in q.options),
+            )
+            for q in out.quizzes
+        ]
+        out.contrasts = [
+            replace(
+                c,
+                mistake=self._cap_answer(c.mistake, c.loc),
+                senior=self._cap_answer(c.senior, c.loc),
+                explanation=self.cap(c.explanation, c.loc),
+            )
+            for c in out.contrasts
+        ]
+        out.scenarios = [
+            replace(s, scenario=self.cap(s.scenario, s.loc), challenge=self.cap(s.challenge, s.loc))
+            for s in out.scenarios
+        ]
+
+    def _cap_answer(self, answer: Answer, loc: SourceLoc) -> Answer:
+        return replace(answer, text=self.cap(answer.text, loc), code=self.cap(answer.code, loc))
 
     def _clip_tags(self, block: Block) -> None:
         meta = block.token.meta
@@ -554,29 +595,22 @@ class Extractor:
     def _table(self, block: Block) -> None:
         if self.heading.strip().lower() == OVERVIEW_HEADING:
             return
-        rows = [r for part in block.children for r in part.children if r.type == "tr"]
-        if not rows:
-            return
-        headers = tuple(c.text.strip() for c in rows[0].children)
-        body = [tuple(c.text.strip() for c in r.children) for r in rows[1:]]
-        table = Table(self.loc(block.line), headers, tuple(body))
-        header_count = self._raw_cells(rows[0].line)
-        for n, row in enumerate(rows[1:]):
-            loc = self.loc(row.line)
-            cells = self._raw_cells(row.line)
-            if cells != header_count:
+        meta = block.token.meta
+        loc = self.loc(block.line)
+        headers = tuple(self.cap(h, loc) for h in meta["headers"])
+        lines = [line for line, _ in meta["rows"]]
+        body = [tuple(self.cap(c, loc) for c in cells) for _, cells in meta["rows"]]
+        table = Table(loc, headers, tuple(body))
+        for n, (line, width) in enumerate(zip(lines, meta["widths"], strict=True)):
+            if width != len(headers):
                 self.warning(
-                    loc,
-                    f"table row has {cells} cells but its header has {header_count}; row skipped",
+                    self.loc(line),
+                    f"table row has {width} cells but its header has {len(headers)}; row skipped",
                 )
                 continue
             if sum(1 for c in body[n] if c) < 2:
                 continue
-            self.out.facts.append(Fact(loc, table, n, self.heading, self.question))
-
-    def _raw_cells(self, line0: int) -> int:
-        text = self.src.text[self.src.starts[line0] : self.src.line_end(line0)]
-        return count_cells(_QUOTE_PREFIX.sub("", text).strip())
+            self.out.facts.append(Fact(self.loc(line), table, n, self.heading, self.question))
 
     def _front_matter(self, block: Block) -> None:
         try:
@@ -628,23 +662,6 @@ def _option_lines(ex: Extractor, line0: int, lines: list[str]) -> Iterator[_Opti
         current = [m.group("text") or ""]
     if current is not None and meta is not None:
         yield _Option(meta[0], "\n".join(current).strip(), meta[1], meta[2])
-
-
-def count_cells(row: str) -> int:
-    """How many cells a GFM table row has (escaped ``\\|`` does not split)."""
-    if row.startswith("|"):
-        row = row[1:]
-    if row.endswith("|") and not row.endswith("\\|"):
-        row = row[:-1]
-    cells, escaped = 1, False
-    for ch in row:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == "|":
-            cells += 1
-    return cells
 
 
 def _all_blocks(tree: list[Block]) -> Iterator[Block]:
@@ -717,4 +734,4 @@ def _dedent_code(code: str) -> str:
     return textwrap.dedent(code.strip("\n")).rstrip()
 
 
-__all__ = ["Extracted", "Extractor", "count_cells", "flatten", "slugify"]
+__all__ = ["Extracted", "Extractor", "flatten", "slugify"]
