@@ -22,6 +22,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from guidedeck.highlight import fence_language, highlight
 from guidedeck.models import Answer, Card, Contrast, Fact, Guide, Quiz, Scenario
 from guidedeck.parse.mdx import mdx_plugin
+from guidedeck.parse.nesting import nesting_guard_plugin
 
 TABLE_WINDOW = 12
 """A fact's back shows its whole table up to twice this many rows, else this many either side."""
@@ -102,11 +103,13 @@ def _table_close(
 def markdown_renderer() -> MarkdownIt:
     """The parser used for rendering: the guide parser's syntax, with Pygments for fences."""
     md = MarkdownIt("commonmark", {"highlight": _fence}).enable("table").use(mdx_plugin)
+    md.use(nesting_guard_plugin)
     for rule in (
         "mdx_component",
         "mdx_wrapper_open",
         "mdx_wrapper_close",
         "mdx_error",
+        "nesting_error",
         "mdx_esm",
         "mdx_expression",
         "front_matter",

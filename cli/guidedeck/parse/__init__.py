@@ -13,6 +13,7 @@ from guidedeck.models import Guide
 from guidedeck.parse.blocks import Source, build_tree
 from guidedeck.parse.extract import Extractor, slugify
 from guidedeck.parse.mdx import mdx_plugin
+from guidedeck.parse.nesting import nesting_guard_plugin
 from guidedeck.parse.table import lean_table_plugin
 
 
@@ -34,6 +35,7 @@ def markdown() -> MarkdownIt:
     later on card text only.
     """
     md = MarkdownIt("commonmark").enable("table").use(mdx_plugin).use(lean_table_plugin)
+    md.use(nesting_guard_plugin)
     md.core.ruler.disable(["inline", "text_join"])
     return md
 

@@ -151,6 +151,12 @@ class Extractor:
                 self._clip_tags(block)
             elif block.type == "mdx_error":
                 self._mdx_error(block)
+            elif block.type == "nesting_error":
+                self.warning(
+                    self.loc(block.line),
+                    f"quotes or lists nested too deeply; lines {block.line + 1} to {block.end} "
+                    "skipped",
+                )
         items = list(flatten(tree))
         i, after_rule = 0, False
         while i < len(items):
@@ -674,6 +680,7 @@ def _is_prose(block: Block) -> bool:
         "mdx_component",
         "mdx_wrapper",
         "mdx_error",
+        "nesting_error",
         "mdx_esm",
         "mdx_expression",
         "front_matter",
