@@ -46,16 +46,59 @@ def mdx_plugin(md: MarkdownIt) -> None:
     md.block.ruler.before("html_block", "mdx_expression", _expression)
 
 
+_LEAD = re.compile(r"[ \t>]*")
+
+
 @dataclass
 class _Index:
-    """Line starts and where every component tag name opens and closes, built in one pass."""
+    """Where every component name opens and closes at a line's edge, and how they pair up.
 
+    Built once per document: openers are tags that start a line (after indentation and block
+    quote markers), closers are ``</Name>`` at either end of a line or after an opener on its line.
+    Pairing them with a stack, like brackets, gives every opener its closer in one sweep, so
+    finding closers stays linear however unbalanced the guide is.
+    """
+
+    src: str
     line_starts: list[int]
     openers: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     closers: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    paired: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset) - 1
+
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        start = self.line_starts[line]
+        nxt = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.src)
+        return start, nxt
+
+    def closer_for(self, name: str, opener: int) -> int | None:
+        """Offset of the ``</Name>`` that closes the wrapper opened at offset ``opener``."""
+        if name not in self.paired:
+            self.paired[name] = self._pair(name)
+        return self.paired[name].get(opener)
+
+    def _pair(self, name: str) -> dict[int, int]:
+        events = sorted([(o, 1) for o in self.openers.get(name, [])] +
+                        [(c, -1) for c in self.closers.get(name, [])])  # fmt: skip
+        stack: list[int] = []
+        pairs: dict[int, int] = {}
+        for offset, kind in events:
+            if kind == 1:
+                if self._opens_wrapper(offset):
+                    stack.append(offset)
+            elif stack:
+                pairs[stack.pop()] = offset
+        return pairs
+
+    def _opens_wrapper(self, offset: int) -> bool:
+        line = self.line_of(offset)
+        limit = self.line_bounds(min(line + MAX_TAG_LINES, len(self.line_starts)) - 1)[1]
+        try:
+            return not scan_tag(self.src, offset, limit).self_closing
+        except JsxError:
+            return False
 
 
 def _index(state: StateBlock) -> _Index:
@@ -68,17 +111,22 @@ def _index(state: StateBlock) -> _Index:
     while pos >= 0:
         starts.append(pos + 1)
         pos = src.find("\n", pos + 1)
-    index = _Index(starts)
+    index = _Index(src, starts)
+    opener_lines: dict[str, set[int]] = defaultdict(set)
     for m in _ANY_OPENER.finditer(src):
-        lines = index.openers[m.group(1)]
         line = index.line_of(m.start())
-        if not lines or lines[-1] != line:
-            lines.append(line)
+        lo, _ = index.line_bounds(line)
+        if _LEAD.match(src, lo).end() == m.start():  # type: ignore[union-attr]
+            index.openers[m.group(1)].append(m.start())
+            opener_lines[m.group(1)].add(line)
     for m in _ANY_CLOSER.finditer(src):
-        lines = index.closers[m.group(1)]
+        name = m.group(1)
         line = index.line_of(m.start())
-        if not lines or lines[-1] != line:
-            lines.append(line)
+        lo, hi = index.line_bounds(line)
+        at_start = _LEAD.match(src, lo).end() == m.start()  # type: ignore[union-attr]
+        at_end = not src[m.end() : hi].strip()
+        if at_start or at_end or line in opener_lines[name]:
+            index.closers[name].append(m.start())
     state.env["_mdx_index"] = index
     return index
 
@@ -129,7 +177,7 @@ def _component(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         token.meta = {"tag": tag}
         state.line = tag_end_line + 1
         return True
-    closer = _find_closer(state, index, tag, tag_end_line, end)
+    closer = _find_closer(index, tag, end)
     if closer is None:
         _push_error(
             state,
@@ -146,50 +194,13 @@ def _component(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
-def _find_closer(
-    state: StateBlock, index: _Index, tag: Tag, tag_end_line: int, end: int
-) -> tuple[int, int] | None:
-    """The line and offset of the ``</Name>`` matching ``tag``, counting nested same-name tags."""
-    name = tag.name
-    closer = re.compile(rf"</{re.escape(name)}\s*>")
-    lines = index.closers.get(name, [])
-    openers = index.openers.get(name, [])
-    depth = 0
-    first_opener = bisect.bisect_right(openers, tag_end_line)
-    next_opener = first_opener
-    for i in range(bisect.bisect_left(lines, tag_end_line), len(lines)):
-        line = lines[i]
-        if line >= end:
-            return None
-        # same-name tags opened before this closer nest inside ours
-        while next_opener < len(openers) and openers[next_opener] < line:
-            if _opens_wrapper(state, openers[next_opener], name, end):
-                depth += 1
-            next_opener += 1
-        pos, _ = _line_text(state, line)
-        lo = tag.end if line == tag_end_line else pos
-        m = closer.search(state.src, lo, state.eMarks[line])
-        if m is None:
-            continue
-        at_start = m.start() == pos
-        at_end = not state.src[m.end() : state.eMarks[line]].strip()
-        if not (at_start or at_end or line == tag_end_line):
-            continue
-        if depth:
-            depth -= 1
-            continue
-        return line, m.start()
-    return None
-
-
-def _opens_wrapper(state: StateBlock, line: int, name: str, end: int) -> bool:
-    pos, text = _line_text(state, line)
-    if not text.startswith("<" + name):
-        return False
-    try:
-        return not scan_tag(state.src, pos, _limit(state, line, end)).self_closing
-    except JsxError:
-        return False
+def _find_closer(index: _Index, tag: Tag, end: int) -> tuple[int, int] | None:
+    """The line and offset of the ``</Name>`` matching ``tag`` inside the current container."""
+    offset = index.closer_for(tag.name, tag.start)
+    if offset is None or offset < tag.end:
+        return None
+    line = index.line_of(offset)
+    return (line, offset) if line < end else None
 
 
 def _wrap(
