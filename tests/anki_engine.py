@@ -13,6 +13,7 @@ from typing import Any
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from guidedeck.notetypes import SPECS
+from guidedeck.preview import card_sides
 
 GUIDEDECK_NOTETYPES = {spec.name for spec in SPECS.values()}
 TEMPLATE_PROBLEM = "template has a problem"
@@ -119,7 +120,19 @@ def assert_healthy_import(
             assert_quiz_back(card)
     repeated = [k for k, v in first_fields.items() if v > 1]
     assert not repeated, f"notes share a first field: {repeated}"
+    assert_preview_matches_anki(cards)
     return cards
+
+
+KINDS_BY_NOTETYPE = {spec.name: spec.kind for spec in SPECS.values()}
+
+
+def assert_preview_matches_anki(cards: list[Rendered]) -> None:
+    """guidedeck's own template rendering (used by ``preview``) gives exactly Anki's output."""
+    for card in cards:
+        front, back = card_sides(KINDS_BY_NOTETYPE[card.notetype], card.fields)
+        assert front == card.question, card.fields.get("Source")
+        assert back == card.answer, card.fields.get("Source")
 
 
 def assert_quiz_back(card: Rendered) -> None:

@@ -20,6 +20,7 @@ from guidedeck.resources import data_dir
 
 if TYPE_CHECKING:  # the build stage (genanki, Pygments, nh3) loads only when a build runs
     from guidedeck.build import BuildReport
+    from guidedeck.config import PackageConfig
 
 PATHS = click.argument(
     "paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=True, file_okay=True)
@@ -134,24 +135,12 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
 def build_command(paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool) -> None:
     """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
     from guidedeck.build import build
-    from guidedeck.config import DEFAULT_PREFIX, ConfigError, default_package, load
 
-    if out.exists() and not out.is_dir():
-        raise GuideError(f"{out}: output path is a file, not a folder")
-    prefix = DEFAULT_PREFIX
-    if paths:
-        files, problems = discover(paths)
-        if problems:
-            report_diagnostics(problems, strict)
-        packages = [default_package(path) for path in files]
-    else:
-        try:
-            config = load(default_source() / "decks.yaml")
-        except ConfigError as exc:
-            report_diagnostics(exc.diagnostics, strict)
-            return
-        prefix, packages = config.deck_prefix, list(config.packages)
-
+    _check_out(out)
+    resolved = _packages(paths, strict)
+    if resolved is None:
+        return
+    packages, prefix = resolved
     total = sum(len(p.guides) for p in packages)
     with _progress(total) as advance:
         result = build(
@@ -160,6 +149,57 @@ def build_command(paths: tuple[Path, ...], out: Path, strict: bool, dry_run: boo
     _summary(result)
     _removed(result)
     report_diagnostics(result.diagnostics, strict)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise GuideError(f"{out}: output path is a file, not a folder")
+
+
+def _packages(paths: Sequence[Path], strict: bool) -> tuple[list[PackageConfig], str] | None:
+    """Packages to make: one per guide named on the command line, or decks.yaml's."""
+    from guidedeck.config import DEFAULT_PREFIX, ConfigError, default_package, load
+
+    if paths:
+        files, problems = discover(paths)
+        if problems:
+            report_diagnostics(problems, strict)
+        return [default_package(path) for path in files], DEFAULT_PREFIX
+    try:
+        config = load(default_source() / "decks.yaml")
+    except ConfigError as exc:
+        report_diagnostics(exc.diagnostics, strict)
+        return None
+    return list(config.packages), config.deck_prefix
+
+
+@main.command(name="preview")
+@PATHS
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
+    default=Path("build/preview"),
+    show_default=True,
+    help="Folder for the HTML pages.",
+)
+@click.option("--open", "open_page", is_flag=True, help="Open the preview in a browser.")
+@STRICT
+def preview_command(paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool) -> None:
+    """Write an offline HTML preview of every card, front and back, at phone width."""
+    from guidedeck.preview import preview
+
+    _check_out(out)
+    resolved = _packages(paths, strict)
+    if resolved is None:
+        return
+    packages, prefix = resolved
+    report = preview(packages, out, prefix=prefix, strict=strict)
+    cards = sum(len(deck.cards) for deck in report.decks)
+    if report.index is not None:
+        click.echo(f"{len(report.decks)} deck(s), {cards} card(s): {report.index}")
+    report_diagnostics(report.diagnostics, strict)
+    if open_page and report.index is not None:
+        click.launch(str(report.index))
 
 
 @contextmanager

@@ -1,0 +1,233 @@
+"""``guidedeck preview``: every card's front and back as a phone shows it, in a self-contained site.
+
+Cards are rendered from the notetypes' own templates and CSS by :func:`render_template`, which
+does what Anki's template engine does for the syntax guidedeck's templates use (fields,
+``{{#Field}}`` / ``{{^Field}}`` sections, ``{{FrontSide}}``); a test holds its output equal to
+Anki's ``card.render_output()`` for every card the suite builds, so Anki itself is not needed at
+run time. The pages load nothing from the network (a Content-Security-Policy forbids it).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from guidedeck.build import deck_name
+from guidedeck.config import PackageConfig
+from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
+from guidedeck.guides import read_guide
+from guidedeck.identity import card_keys
+from guidedeck.models import CardKind
+from guidedeck.notetypes import design, stylesheet
+from guidedeck.package import write_atomic
+from guidedeck.parse.extract import slugify
+from guidedeck.render import render
+from guidedeck.resources import data_dir
+
+_TAG = re.compile(r"{{\s*([#^/]?)\s*([^}]*?)\s*}}")
+_EMPTY = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE | re.DOTALL)
+
+
+def field_is_empty(text: str) -> bool:
+    """Anki's rule: only whitespace and ``<br>``/``<div>`` tags count as empty."""
+    return bool(_EMPTY.match(text))
+
+
+def render_template(template: str, fields: Mapping[str, str], front_side: str = "") -> str:
+    """Fill an Anki card template: ``{{Field}}``, ``{{#Field}}..{{/Field}}``, ``{{^Field}}..``."""
+    out: list[str] = []
+    # stack of (section field, negated, whether the enclosing output is shown)
+    stack: list[tuple[str, bool, bool]] = []
+    showing = True
+    pos = 0
+    for m in _TAG.finditer(template):
+        if showing:
+            out.append(template[pos : m.start()])
+        pos = m.end()
+        sigil, name = m.groups()
+        if sigil in ("#", "^"):
+            stack.append((name, sigil == "^", showing))
+            present = not field_is_empty(_value(fields, name, front_side))
+            showing = showing and (present != (sigil == "^"))
+        elif sigil == "/":
+            if not stack or stack[-1][0] != name:
+                raise ValueError(f"template closes {{{{/{name}}}}} that is not open")
+            showing = stack.pop()[2]
+        elif showing:
+            out.append(_value(fields, name, front_side))
+    if stack:
+        raise ValueError(f"template never closes {{{{#{stack[-1][0]}}}}}")
+    if showing:
+        out.append(template[pos:])
+    return "".join(out)
+
+
+def _value(fields: Mapping[str, str], name: str, front_side: str) -> str:
+    if name == "FrontSide":
+        return front_side
+    if name not in fields:
+        raise KeyError(f"template uses a field the notetype lacks: {name}")
+    return fields[name]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewCard:
+    """One card as the preview shows it."""
+
+    kind: CardKind
+    source: str
+    """``path:line`` of the block the card came from."""
+    front: str
+    back: str
+
+
+@dataclass
+class PreviewDeck:
+    """A deck's page: its cards in guide order."""
+
+    name: str
+    page: str
+    cards: list[PreviewCard] = field(default_factory=list)
+
+
+@dataclass
+class PreviewReport:
+    """What ``preview`` wrote and what it found wrong."""
+
+    decks: list[PreviewDeck] = field(default_factory=list)
+    index: Path | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def card_sides(kind: CardKind, fields: Mapping[str, str]) -> tuple[str, str]:
+    """Front and back HTML of a note, as Anki renders them."""
+    notetype = design(kind)
+    front = render_template(notetype.front, fields)
+    return front, render_template(notetype.back, fields, front_side=front)
+
+
+def collect(
+    packages: Sequence[PackageConfig], prefix: str, strict: bool = False
+) -> tuple[list[PreviewDeck], list[Diagnostic]]:
+    """Read every guide of ``packages`` and render its cards, grouped into decks."""
+    blocking = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    decks: dict[str, PreviewDeck] = {}
+    diagnostics: list[Diagnostic] = []
+    for config in packages:
+        for path in config.guides:
+            read = read_guide(path)
+            diagnostics.extend(read.diagnostics)
+            if read.result is None or any(d.severity in blocking for d in read.diagnostics):
+                continue
+            guide = read.result.guide
+            name = deck_name(config, guide, prefix)
+            deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
+            cards = [c for c in guide.cards if c.kind in config.kinds]
+            for card, key in zip(cards, card_keys(guide, cards), strict=True):
+                fields = {"ID": html.escape(key), **render(card, guide)}
+                front, back = card_sides(card.kind, fields)
+                deck.cards.append(PreviewCard(card.kind, str(card.loc), front, back))
+    return list(decks.values()), diagnostics
+
+
+def _page_name(name: str, taken: Mapping[str, PreviewDeck]) -> str:
+    base = slugify(name.rsplit("::", 1)[-1])
+    used = {deck.page for deck in taken.values()}
+    page, n = f"{base}.html", 1
+    while page in used:
+        n += 1
+        page = f"{base}-{n}.html"
+    return page
+
+
+def _page(title: str, body: str, script: bool) -> str:
+    folder = data_dir("templates") / "preview"
+    skeleton = Template((folder / "page.html").read_text(encoding="utf-8"))
+    return skeleton.substitute(
+        title=html.escape(title),
+        chrome_css=(folder / "preview.css").read_text(encoding="utf-8"),
+        card_css=stylesheet(),
+        body=body,
+        script=(folder / "preview.js").read_text(encoding="utf-8") if script else "",
+    )
+
+
+def deck_page(deck: PreviewDeck) -> str:
+    """The HTML page of one deck: controls, then every card's front and back."""
+    e = html.escape
+    kinds = [k for k in CardKind if any(c.kind is k for c in deck.cards)]
+    buttons = ['<button type="button" data-pv-kind="" aria-pressed="true">All</button>']
+    buttons += [
+        f'<button type="button" data-pv-kind="{k.value}" aria-pressed="false">'
+        f"{k.value.capitalize()}</button>"
+        for k in kinds
+    ]
+    articles = []
+    for n, card in enumerate(deck.cards, start=1):
+        articles.append(
+            f'<article class="pv-card" data-kind="{card.kind.value}" id="card-{n}">'
+            f'<p class="pv-meta"><span class="pv-kind">{card.kind.value}</span> · '
+            f'<span class="pv-source">{e(card.source)}</span></p><div class="pv-sides">'
+            f'<section class="pv-side pv-front"><h2>Front</h2><div class="pv-phone">'
+            f'<div class="card">{card.front}</div></div></section>'
+            f'<section class="pv-side pv-back"><h2>Back</h2><div class="pv-phone">'
+            f'<div class="card">{card.back}</div></div></section></div></article>'
+        )
+    body = (
+        f'<header class="pv-bar"><a href="index.html">All decks</a><h1>{e(deck.name)}</h1>'
+        f'<div class="pv-controls" role="toolbar" aria-label="Show cards">'
+        f'<button type="button" id="pv-night" aria-pressed="false">Night mode</button>'
+        f"{''.join(buttons)}"
+        f'<input id="pv-search" type="search" placeholder="Search" aria-label="Search cards">'
+        f'<span id="pv-count" class="pv-count" aria-live="polite"></span></div></header>'
+        f'<main class="pv-main">{"".join(articles)}</main>'
+    )
+    return _page(deck.name, body, script=True)
+
+
+def index_page(decks: Sequence[PreviewDeck]) -> str:
+    """The site's front page: every deck, with its card count per kind."""
+    e = html.escape
+    items = []
+    for deck in decks:
+        counts = ", ".join(
+            f"{sum(1 for c in deck.cards if c.kind is k)} {k.value}"
+            for k in CardKind
+            if any(c.kind is k for c in deck.cards)
+        )
+        items.append(
+            f'<li><a href="{e(deck.page)}">{e(deck.name)}</a><br>'
+            f'<span class="pv-count">{len(deck.cards)} cards: {counts or "none"}</span></li>'
+        )
+    listing = (
+        f'<ul class="pv-decks">{"".join(items)}</ul>'
+        if items
+        else ('<p class="pv-empty">No cards.</p>')
+    )
+    body = (
+        '<header class="pv-bar"><h1>guidedeck preview</h1></header>'
+        f'<main class="pv-main">{listing}</main>'
+    )
+    return _page("guidedeck preview", body, script=False)
+
+
+def preview(
+    packages: Sequence[PackageConfig], out_dir: Path, *, prefix: str, strict: bool = False
+) -> PreviewReport:
+    """Write ``index.html`` and a page per deck into ``out_dir``; report problems."""
+    decks, diagnostics = collect(packages, prefix, strict)
+    report = PreviewReport(decks, None, diagnostics)
+    try:
+        for deck in decks:
+            write_atomic(out_dir / deck.page, deck_page(deck).encode("utf-8"))
+        index = out_dir / "index.html"
+        write_atomic(index, index_page(decks).encode("utf-8"))
+        report.index = index
+    except OSError as exc:
+        where = SourceLoc(str(out_dir), 1)
+        report.diagnostics.append(Diagnostic.error(where, f"cannot write: {exc.strerror}"))
+    return report

@@ -1,0 +1,314 @@
+"""``guidedeck preview`` in a real headless browser (Debian's Chromium, driven by Playwright).
+
+Layout, type size, contrast and highlighting are measured in the rendered page at 390x844, in
+light and night mode, for each card kind; the controls are clicked. Screenshots are written to
+``test-artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from guidedeck.cli import main
+from guidedeck.highlight import contrast
+from tests.conftest import FIXTURES, ROOT, copy_guides
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+VIEWPORT = {"width": 390, "height": 844}
+KINDS = ["quiz", "fact", "contrast", "scenario"]
+SAMPLE = ROOT / "deck_source" / "backend-basics.md"
+SAMPLE_PAGE = "backend-engineering-basics-a-sample-interview-guide.html"
+BROWSER_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def _unavailable(what: str) -> None:
+    message = f"{what} is not installed (.ci/run installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium; never a browser downloaded by Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright")
+    if not Path(CHROMIUM).exists():
+        _unavailable("chromium")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A preview of the sample guide and two fixture guides."""
+    root = tmp_path_factory.mktemp("preview")
+    guides = copy_guides(root / "guides", SAMPLE, FIXTURES / "parse" / "quick_check.md",
+                         FIXTURES / "parse" / "contrasts.md")  # fmt: skip
+    out = root / "site"
+    result = CliRunner().invoke(main, ["preview", *map(str, guides), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 deck(s)" in result.output
+    return out
+
+
+class Page:
+    """A browser tab on a preview page, recording every request it makes."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.page = browser.new_page(viewport=VIEWPORT)
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on(
+            "dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss())
+        )
+        self.page.goto(url)
+
+    def __enter__(self) -> Any:
+        return self.page
+
+    def __exit__(self, *exc: object) -> None:
+        self.page.close()
+
+
+def url(site: Path, name: str) -> str:
+    return (site / name).as_uri()
+
+
+MEASURE = """
+() => {
+  const visible = (el) => el.getClientRects().length > 0;
+  const background = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const bg = getComputedStyle(node).backgroundColor;
+      if (bg && !bg.endsWith(', 0)') && bg !== 'transparent') return bg;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const texts = [];
+  const cards = [...document.querySelectorAll('.pv-card')].filter((a) => !a.hidden);
+  const roots = [document.querySelector('.pv-bar'), ...cards];
+  for (const root of roots) {
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      if (!visible(el)) continue;
+      const own = [...el.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own.length) continue;
+      const style = getComputedStyle(el);
+      texts.push({
+        text: own.map((n) => n.textContent.trim()).join(' ').slice(0, 40),
+        size: parseFloat(style.fontSize),
+        color: style.color,
+        background: background(el),
+        code: !!el.closest('pre.gd-code'),
+      });
+    }
+  }
+  const blocks = [];
+  for (const card of cards) {
+    for (const pre of card.querySelectorAll('pre.gd-code')) {
+      const r = pre.getBoundingClientRect();
+      const colors = new Set([...pre.querySelectorAll('span[class^="gd-"]')]
+        .map((s) => getComputedStyle(s).color));
+      blocks.push({
+        lang: pre.dataset.lang, left: r.left, right: r.right,
+        overflow: getComputedStyle(pre).overflowX,
+        scrollWidth: pre.scrollWidth, clientWidth: pre.clientWidth, colors: colors.size,
+      });
+    }
+  }
+  const se = document.scrollingElement;
+  return {scrollWidth: se.scrollWidth, clientWidth: se.clientWidth, cards: cards.length,
+          kinds: [...new Set(cards.map((c) => c.dataset.kind))], texts, blocks};
+}
+"""
+
+HIGHLIGHTED = {
+    "python",
+    "go",
+    "sql",
+    "dockerfile",
+    "yaml",
+    "javascript",
+    "jsx",
+    "bash",
+    "hcl",
+    "js",
+}
+
+
+def rgb(css: str) -> str:
+    r, g, b = (int(float(v)) for v in re.findall(r"[\d.]+", css)[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+@pytest.mark.parametrize("mode", ["light", "night"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_cards_at_phone_width(browser: Any, site: Path, kind: str, mode: str) -> None:
+    tab = Page(browser, url(site, SAMPLE_PAGE))
+    with tab as page:
+        if mode == "night":
+            page.click("#pv-night")
+        page.click(f'[data-pv-kind="{kind}"]')
+        page.locator(".pv-card:not([hidden])").first.scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"preview-{kind}-{mode}.png"))
+        m = page.evaluate(MEASURE)
+    assert m["kinds"] == [kind] and m["cards"] > 0
+    # the page never scrolls sideways
+    assert m["scrollWidth"] <= m["clientWidth"] == VIEWPORT["width"]
+    # text at least 16 px; contrast 4.5:1 for text, 3:1 for code tokens, on the real background
+    assert m["texts"]
+    for t in m["texts"]:
+        assert t["size"] >= 16, t
+        ratio = contrast(rgb(t["color"]), rgb(t["background"]))
+        assert ratio >= (3.0 if t["code"] else 4.5), (t, round(ratio, 2))
+    # every code block scrolls inside itself, and code is highlighted
+    for block in m["blocks"]:
+        assert block["overflow"] in ("auto", "scroll"), block
+        assert block["left"] >= 0 and block["right"] <= VIEWPORT["width"], block
+        if block["lang"] in HIGHLIGHTED:
+            assert block["colors"] >= 2, block
+    if kind in ("scenario", "contrast"):
+        assert any(b["scrollWidth"] > b["clientWidth"] for b in m["blocks"])
+        assert any(b["lang"] in HIGHLIGHTED and b["colors"] >= 3 for b in m["blocks"])
+    assert tab.requests == [url(site, SAMPLE_PAGE)]  # nothing from the network
+
+
+def test_a_long_code_block_scrolls_sideways_by_itself(browser: Any, site: Path) -> None:
+    with Page(browser, url(site, SAMPLE_PAGE)) as page:
+        page.click('[data-pv-kind="scenario"]')
+        wide = page.locator("pre.gd-code").filter(has_text="OOMKilled").first
+        wide.scroll_into_view_if_needed()
+        wide.evaluate("pre => { pre.scrollLeft = 200; }")
+        assert wide.evaluate("pre => pre.scrollLeft") > 0
+        assert page.evaluate("document.scrollingElement.scrollLeft") == 0
+
+
+def test_night_toggle(browser: Any, site: Path) -> None:
+    with Page(browser, url(site, SAMPLE_PAGE)) as page:
+        card_bg = "getComputedStyle(document.querySelector('.card')).backgroundColor"
+        light = rgb(page.evaluate(card_bg))
+        page.click("#pv-night")
+        assert page.get_attribute("#pv-night", "aria-pressed") == "true"
+        classes = page.eval_on_selector_all(".card", "cards => cards.map(c => c.className)")
+        assert classes and all("nightMode" in c and "night_mode" in c for c in classes)
+        dark = rgb(page.evaluate(card_bg))
+        assert contrast(dark, "#000000") < 1.5 < contrast(light, "#000000")
+        page.click("#pv-night")
+        assert rgb(page.evaluate(card_bg)) == light
+        assert page.eval_on_selector_all(".card.nightMode", "cards => cards.length") == 0
+
+
+def visible_kinds(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        ".pv-card:not([hidden])", "cards => cards.map(c => c.dataset.kind)"
+    )
+
+
+def test_kind_filter(browser: Any, site: Path) -> None:
+    with Page(browser, url(site, SAMPLE_PAGE)) as page:
+        assert len(visible_kinds(page)) == 26
+        page.click('[data-pv-kind="quiz"]')
+        assert visible_kinds(page) == ["quiz"] * 4
+        assert page.text_content("#pv-count") == "4 of 26 cards"
+        assert page.get_attribute('[data-pv-kind="quiz"]', "aria-pressed") == "true"
+        page.click('[data-pv-kind="fact"]')
+        assert visible_kinds(page) == ["fact"] * 12
+        page.click('[data-pv-kind=""]')
+        assert len(visible_kinds(page)) == 26
+
+
+def test_search(browser: Any, site: Path) -> None:
+    with Page(browser, url(site, SAMPLE_PAGE)) as page:
+        texts = page.eval_on_selector_all(
+            ".pv-card", "cards => cards.map(c => [c.dataset.kind, c.textContent.toLowerCase()])"
+        )
+        term = "sigterm"
+        matching = [kind for kind, text in texts if term in text]
+        assert 0 < len(matching) < 26 and "quiz" in matching
+        page.fill("#pv-search", "SIGTERM")  # case does not matter
+        assert visible_kinds(page) == matching
+        assert page.text_content("#pv-count") == f"{len(matching)} of 26 cards"
+        page.click('[data-pv-kind="quiz"]')
+        assert visible_kinds(page) == [k for k in matching if k == "quiz"]  # both apply
+        page.fill("#pv-search", "no card says this")
+        assert visible_kinds(page) == []
+        assert page.text_content("#pv-count") == "0 of 26 cards"
+        page.fill("#pv-search", "")
+        page.click('[data-pv-kind=""]')
+        assert len(visible_kinds(page)) == 26
+
+
+def test_index_links_every_deck(browser: Any, site: Path) -> None:
+    with Page(browser, url(site, "index.html")) as page:
+        links = page.eval_on_selector_all(".pv-decks a", "links => links.map(a => a.textContent)")
+        assert len(links) == 3
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= VIEWPORT["width"]
+        page.click(f'a[href="{SAMPLE_PAGE}"]')
+        assert page.url == url(site, SAMPLE_PAGE)
+        assert len(visible_kinds(page)) == 26
+        page.screenshot(path=str(ARTIFACTS / "preview-deck-top.png"))
+
+
+def test_hostile_html_never_reaches_the_preview(browser: Any, tmp_path: Path) -> None:
+    (guide,) = copy_guides(tmp_path / "guides", FIXTURES / "decks" / "hostile.md")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(main, ["preview", str(guide), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (page_name,) = [p.name for p in out.iterdir() if p.name != "index.html"]
+    tab = Page(browser, url(out, page_name))
+    with tab as page:
+        page.click("#pv-night")  # exercise the page: nothing hostile may run meanwhile
+        page.fill("#pv-search", "a")
+        found = page.evaluate(
+            """() => ({
+              scripts: document.scripts.length,
+              dangerous: document.querySelectorAll('iframe, svg, object, embed, img, form, math, '
+                + 'input:not(#pv-search), style:not(head style)').length,
+              handlers: [...document.querySelectorAll('*')].flatMap(
+                el => [...el.attributes].map(a => a.name)).filter(n => n.startsWith('on')).length,
+              badLinks: [...document.querySelectorAll('[href], [src], [action]')].filter(
+                el => /^\\s*(javascript|data|vbscript):/i.test(
+                  el.getAttribute('href') || el.getAttribute('src') || el.getAttribute('action'))
+              ).length,
+              cards: document.querySelectorAll('.pv-card').length,
+            })"""
+        )
+    assert found == {"scripts": 1, "dangerous": 0, "handlers": 0, "badLinks": 0, "cards": 8}
+    assert tab.dialogs == []
+    assert tab.requests == [url(out, page_name)]
+
+
+def test_preview_command_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (guide,) = copy_guides(tmp_path / "guides", FIXTURES / "parse" / "tables.md")
+    opened: list[str] = []
+    monkeypatch.setattr("click.launch", lambda target, *a, **k: opened.append(target) or 0)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["preview", str(guide), "--open"])
+    assert result.exit_code == 0, result.output
+    index = Path("build/preview/index.html")
+    assert index.is_file() and opened == [str(index)]
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    result = CliRunner().invoke(main, ["preview", str(guide), "--out", str(taken)])
+    assert result.exit_code == 1 and "output path is a file" in result.output
+    result = CliRunner().invoke(main, ["preview", str(tmp_path / "missing.md")])
+    assert result.exit_code == 1 and "no such file or folder" in result.output
+    assert "Traceback" not in result.output
