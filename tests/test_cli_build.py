@@ -18,7 +18,7 @@ PARSE = FIXTURES / "parse"
 
 @pytest.fixture
 def guides(tmp_path: Path) -> Path:
-    """A copy of the fixture guides: builds write guidedeck.lock beside the guides they read."""
+    """A copy of the fixture guides: builds write lock files beside the guides they read."""
     copy_guides(tmp_path / "guides", *sorted(PARSE.glob("*.md")))
     return tmp_path / "guides"
 
@@ -59,14 +59,14 @@ def test_strict_fails_and_writes_nothing(tmp_path: Path, guides: Path) -> None:
     assert "(--strict)" in output
     assert "not written" in output
     assert not (tmp_path / "out").exists()
-    assert not (guides / "guidedeck.lock").exists()
+    assert not list(guides.glob("*.guidedeck.lock"))
 
 
 def test_warnings_alone_still_build(tmp_path: Path, guides: Path) -> None:
     code, output = run("build", str(guides / "quick_check_errors.md"), "--out", str(tmp_path))
     assert code == 0, output
     assert (tmp_path / "quick_check_errors.apkg").is_file()
-    assert (guides / "guidedeck.lock").is_file()
+    assert (guides / "quick_check_errors.guidedeck.lock").is_file()
     assert re.search(r"quick_check_errors\.md:3:1: warning: ", output)
 
 
@@ -129,3 +129,25 @@ def test_local_deck_source_with_kinds_and_deck_name(
         assert all("mine" in col.get_note(n).tags for n in col.find_notes(""))
     finally:
         col.close()
+
+
+def test_parallel_build_writes_the_same_bytes(tmp_path: Path) -> None:
+    from guidedeck.build import build
+    from guidedeck.config import default_package
+
+    decks = []
+    for jobs in (1, 2):
+        folder = tmp_path / f"jobs{jobs}"
+        guides = copy_guides(folder / "guides", *sorted(PARSE.glob("*.md")))
+        report = build([default_package(g) for g in guides], folder / "out", prefix="Prep",
+                       now=1_700_000_000, jobs=jobs)  # fmt: skip
+        assert all(p.written for p in report.packages)
+        decks.append({p.output.name: p.output.read_bytes() for p in report.packages})
+        decks.append({g.name: (g.parent / f"{g.stem}.guidedeck.lock").read_bytes() for g in guides})
+    assert decks[0] == decks[2] and decks[1] == decks[3]
+
+
+def test_jobs_option(tmp_path: Path, guides: Path) -> None:
+    code, output = run("build", str(guides), "--out", str(tmp_path / "out"), "--jobs", "2")
+    assert code == 0, output
+    assert run("build", str(guides), "--jobs", "0")[0] == 2

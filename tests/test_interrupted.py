@@ -62,7 +62,7 @@ def test_killed_build_leaves_the_previous_deck(moment: str, tmp_path: Path) -> N
     first = CliRunner().invoke(main, ["build", str(guide), "--out", str(out)])
     assert first.exit_code == 0, first.output
     deck = out / "guide.apkg"
-    lock = tmp_path / "guidedeck.lock"
+    lock = tmp_path / "guide.guidedeck.lock"
     deck_before, lock_before = deck.read_bytes(), lock.read_bytes()
 
     guide.write_text(GOOD.replace("Explain why", "Explain exactly why"), encoding="utf-8")

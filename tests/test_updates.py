@@ -125,6 +125,10 @@ class Workspace:
         return result.output
 
     @property
+    def lock(self) -> Path:
+        return self.guides / "networking.guidedeck.lock"
+
+    @property
     def apkg(self) -> Path:
         return self.out / "networking.apkg"
 
@@ -147,13 +151,13 @@ def reviewed(tmp_path: Path) -> Any:
 def test_rebuild_without_edit_is_byte_identical_and_changes_nothing(reviewed: Workspace) -> None:
     ws = reviewed
     first = ws.apkg.read_bytes()
-    lock = (ws.guides / "guidedeck.lock").read_bytes()
+    lock = (ws.lock).read_bytes()
     mtimes = {nid: ws.col.get_note(nid).mod for nid in ws.col.find_notes("")}
     before = review_state(ws.col)
     output = ws.build()
     assert "0 note(s)" not in output and "nid:" not in output
     assert ws.apkg.read_bytes() == first
-    assert (ws.guides / "guidedeck.lock").read_bytes() == lock
+    assert (ws.lock).read_bytes() == lock
     log = ws.import_deck()
     assert len(log.updated) == 0 and len(log.new) == 0
     assert len(log.duplicate) == V1_NOTES
@@ -171,10 +175,10 @@ def test_edit_lands_on_the_known_note(reviewed: Workspace, edit: dict[str, Any])
     held = notes_containing(ws.col, landing["was_in"]) if landing else set()
 
     ws.write(apply_edit(V1, edit))
-    deck_before, lock_before = ws.apkg.read_bytes(), (ws.guides / "guidedeck.lock").read_bytes()
+    deck_before, lock_before = ws.apkg.read_bytes(), (ws.lock).read_bytes()
     dry = ws.build("--dry-run")
     assert ws.apkg.read_bytes() == deck_before
-    assert (ws.guides / "guidedeck.lock").read_bytes() == lock_before
+    assert (ws.lock).read_bytes() == lock_before
     output = ws.build()
     log = ws.import_deck()
     # removed notes stay in the collection until the user deletes them
@@ -225,7 +229,7 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     output = ws.build("--dry-run")
     assert "dry run: nothing written" in output
     assert not ws.out.exists()
-    assert not (ws.guides / "guidedeck.lock").exists()
+    assert not (ws.lock).exists()
     ws.col.close()
 
 
@@ -244,13 +248,13 @@ def test_without_a_lock_identities_come_from_keys(tmp_path: Path) -> None:
 
 
 def test_note_ids_survive_import_so_nid_searches_work(reviewed: Workspace) -> None:
-    lock = yaml.safe_load((reviewed.guides / "guidedeck.lock").read_text())
+    lock = yaml.safe_load((reviewed.lock).read_text())
     nids = {n["nid"] for n in lock["guides"]["networking.md"]["notes"]}
     assert set(reviewed.col.find_notes("")) == nids
 
 
 def test_lock_file_records_every_note(reviewed: Workspace) -> None:
-    lock = (reviewed.guides / "guidedeck.lock").read_text()
+    lock = (reviewed.lock).read_text()
     data = yaml.safe_load(lock)  # JSON is YAML
     notes = data["guides"]["networking.md"]["notes"]
     assert len(notes) == V1_NOTES

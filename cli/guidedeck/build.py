@@ -8,17 +8,21 @@ guides is written after the decks, and only for the guides whose deck was writte
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
 from guidedeck.guides import read_guide
 from guidedeck.identity import (
-    LOCK_NAME,
+    LOCK_SUFFIX,
+    Candidate,
     GuideLock,
     Lock,
     LockError,
@@ -26,6 +30,7 @@ from guidedeck.identity import (
     NoteIds,
     NotetypeEntry,
     assign,
+    candidates,
     card_keys,
     fields_hash,
     load_lock,
@@ -89,9 +94,14 @@ class BuildReport:
 
 def deck_name(config: PackageConfig, guide: Guide, prefix: str) -> str:
     """``config.deck``, else ``<prefix>::<guide title>`` (``::`` in titles would nest decks)."""
+    return deck_name_for(config, guide.title, prefix)
+
+
+def deck_name_for(config: PackageConfig, title: str, prefix: str) -> str:
+    """:func:`deck_name` from the guide's title."""
     if config.deck:
         return config.deck
-    return f"{prefix}::{guide.title.replace('::', ':')}"
+    return f"{prefix}::{title.replace('::', ':')}"
 
 
 def deck_id(name: str) -> int:
@@ -112,39 +122,40 @@ def note_tags(guide: Guide, card: Card, extra: Sequence[str]) -> tuple[str, ...]
 
 
 def lock_path(guide: Path, out_dir: Path) -> Path:
-    """``guidedeck.lock`` beside the guide, committed with it; for the sample shipped with
-    guidedeck (not the user's to commit, maybe not writable), beside the decks in ``out_dir``."""
+    """``<stem>.guidedeck.lock`` beside the guide, committed with it; for the sample shipped with
+    guidedeck (not the user's to commit, maybe not writable), beside the decks in ``out_dir``.
+
+    One lock file per guide keeps a build's memory bounded by its largest guide, however many
+    guides a folder holds, and keeps each guide's identity changes in its own diff.
+    """
+    name = f"{guide.stem}{LOCK_SUFFIX}"
     if guide.resolve().is_relative_to(data_dir("deck_source").resolve()):
-        return out_dir / LOCK_NAME
-    return guide.parent / LOCK_NAME
+        return out_dir / name
+    return guide.parent / name
 
 
-class _Locks:
-    """The lock files a build touches: loaded once, saved at the end if they changed.
+class _Identities:
+    """GUIDs and note ids in use: new notes must not take one, in any guide of a folder.
 
-    GUIDs and note ids must be unique across everything one build writes (a package may hold
-    guides whose locks differ), so one set of GUIDs and one note id source serve every lock.
+    Sibling lock files are read one at a time for their ids only, so memory stays bounded.
     """
 
     def __init__(self, now: int) -> None:
-        self.loaded: dict[Path, Lock] = {}
-        self.original: dict[Path, str] = {}
         self.guids: set[str] = set()
         self.note_ids = NoteIds(now, set())
+        self.folders: set[Path] = set()
 
-    def get(self, path: Path) -> Lock:
-        if path not in self.loaded:
-            lock = load_lock(path)
-            self.loaded[path] = lock
-            self.original[path] = lock.to_json() if path.exists() else ""
-            guids, nids = taken_ids(lock)
+    def know_folder(self, folder: Path) -> None:
+        if folder in self.folders:
+            return
+        self.folders.add(folder)
+        for path in sorted(folder.glob(f"*{LOCK_SUFFIX}")):
+            try:
+                guids, nids = taken_ids(load_lock(path))
+            except LockError:
+                continue  # reported when its own guide is built
             self.guids |= guids
             self.note_ids.taken |= nids
-        return self.loaded[path]
-
-    def changed(self) -> list[tuple[Path, str]]:
-        texts = [(p, lock.to_json()) for p, lock in self.loaded.items()]
-        return [(p, t) for p, t in texts if t != self.original[p]]
 
 
 def _notetypes(
@@ -162,7 +173,7 @@ def _notetypes(
                 Diagnostic.error(
                     SourceLoc(str(where), 1),
                     f"the fields of notetype {spec.name!r} (id {spec.model_id}) differ from "
-                    f"those recorded in {LOCK_NAME}; Anki would copy the notetype and stop "
+                    f"those recorded in {where.name}; Anki would copy the notetype and stop "
                     "updating your notes. Declare a new notetype version (a new id and name, "
                     "see README 'Changing a notetype') instead of changing its fields.",
                 )
@@ -178,6 +189,67 @@ def _notetypes(
     return entries, problems
 
 
+@dataclass
+class Prepared:
+    """A guide read, parsed and rendered: everything a build needs but identities."""
+
+    path: Path
+    diagnostics: tuple[Diagnostic, ...]
+    title: str = ""
+    slug: str = ""
+    cards: list[tuple[Candidate, dict[str, str], tuple[str, ...], str]] = field(
+        default_factory=list
+    )
+    """Per card: what matching needs, the fields (no ``ID``), the tags, the fields hash."""
+    usable: bool = False
+
+
+def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: bool) -> Prepared:
+    """Read, parse and render one guide; runs in a worker process when ``--jobs`` > 1."""
+    read = read_guide(path)
+    blocking = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    if read.result is None or any(d.severity in blocking for d in read.diagnostics):
+        return Prepared(path, read.diagnostics)
+    guide = read.result.guide
+    cards = [c for c in guide.cards if c.kind in kinds]
+    out = Prepared(path, read.diagnostics, guide.title, guide.slug, usable=True)
+    for card, cand in zip(cards, candidates(cards, card_keys(guide, cards)), strict=True):
+        fields = render(card, guide)
+        card_tags = note_tags(guide, card, tags)
+        out.cards.append((cand, fields, card_tags, fields_hash(fields, card_tags)))
+    return out
+
+
+def _prepare_job(job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool]) -> Prepared:
+    return prepare(*job)
+
+
+def _prepared(
+    packages: Sequence[PackageConfig], strict: bool, jobs: int
+) -> Generator[Prepared, None, None]:
+    """Every guide of ``packages`` prepared, in order; with ``jobs`` > 1 in worker processes.
+
+    At most two guides per worker are in flight: workers outpace the writing of packages, and
+    results piling up unread would make memory grow with the number of guides.
+    """
+    work = [(path, tuple(c.kinds), tuple(c.tags), strict) for c in packages for path in c.guides]
+    if jobs <= 1 or len(work) <= 1:
+        yield from map(_prepare_job, work)
+        return
+    workers = min(jobs, len(work))
+    context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else None)
+    with context.Pool(workers) as pool:
+        queue = iter(work)
+        pending = deque(
+            pool.apply_async(_prepare_job, (job,)) for job in islice(queue, 2 * workers)
+        )
+        while pending:
+            ready = pending.popleft().get()
+            for job in islice(queue, 1):
+                pending.append(pool.apply_async(_prepare_job, (job,)))
+            yield ready
+
+
 def build(
     packages: Sequence[PackageConfig],
     out_dir: Path,
@@ -187,35 +259,58 @@ def build(
     dry_run: bool = False,
     on_guide: Callable[[Path], None] | None = None,
     now: int | None = None,
+    jobs: int = 1,
 ) -> BuildReport:
     """Build and write every package and lock file; report what happened.
 
     Never raises for bad guides: problems end up in the report. ``dry_run`` computes everything
-    and writes nothing. ``now`` (seconds) is the mtime given to new and changed notes.
+    and writes nothing. ``now`` (seconds) is the mtime given to new and changed notes; ``jobs``
+    is how many processes read and render guides.
     """
     started = time.perf_counter()
     report = BuildReport(dry_run=dry_run)
     now = int(time.time()) if now is None else now
-    locks = _Locks(now)
-    blocking = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    ids = _Identities(now)
+    prepared = _prepared(packages, strict, jobs)
+    try:
+        _build_packages(packages, out_dir, prepared, report, ids, now, prefix, dry_run, on_guide)
+    finally:
+        prepared.close()  # stops the worker pool, also when a build fails half-way
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_packages(
+    packages: Sequence[PackageConfig],
+    out_dir: Path,
+    prepared: Generator[Prepared, None, None],
+    report: BuildReport,
+    ids: _Identities,
+    now: int,
+    prefix: str,
+    dry_run: bool,
+    on_guide: Callable[[Path], None] | None,
+) -> None:
+    """Identities, packages and lock files, guide after guide as they are prepared."""
     for config in packages:
         pkg = PackageReport(config, out_dir / config.output)
         report.packages.append(pkg)
         decks: dict[str, list[NoteData]] = {}
-        updates: list[tuple[Lock, str, GuideLock, dict[CardKind, NotetypeEntry]]] = []
+        locks: list[tuple[Path, Lock]] = []
         usable = True
         for path in config.guides:
+            ready = next(prepared)
             if on_guide is not None:
                 on_guide(path)
-            read = read_guide(path)
-            guide_report = GuideReport(path, diagnostics=read.diagnostics)
+            guide_report = GuideReport(path, diagnostics=ready.diagnostics)
             pkg.guides.append(guide_report)
-            if read.result is None or any(d.severity in blocking for d in read.diagnostics):
+            if not ready.usable:
                 usable = False
                 continue
             where = lock_path(path, out_dir)
+            ids.know_folder(where.parent)
             try:
-                lock = locks.get(where)
+                lock = load_lock(where)
             except LockError as exc:
                 pkg.problems.append(Diagnostic.error(SourceLoc(str(where), 1), str(exc)))
                 usable = False
@@ -225,27 +320,26 @@ def build(
                 pkg.problems.extend(refused)
                 usable = False
                 continue
-            guide = read.result.guide
-            guide_report.title = guide.title
-            cards = [c for c in guide.cards if c.kind in config.kinds]
-            keys = card_keys(guide, cards)
-            fields = [render(c, guide) for c in cards]
-            tags = [note_tags(guide, c, config.tags) for c in cards]
-            hashes = [fields_hash(f, t) for f, t in zip(fields, tags, strict=True)]
+            guide_report.title = ready.title
             outcome = assign(
                 lock.guides.get(path.name, GuideLock()),
                 {k.value: SPECS[k].model_id for k in config.kinds},
-                cards, keys, hashes, now, locks.guids, locks.note_ids,
-            )  # fmt: skip
+                [c[0] for c in ready.cards],
+                [c[3] for c in ready.cards],
+                now,
+                ids.guids,
+                ids.note_ids,
+            )
             notes = []
-            for card, values, note_tags_, ident in zip(
-                cards, fields, tags, outcome.identities, strict=True
+            for (cand, fields, card_tags, _), ident in zip(
+                ready.cards, outcome.identities, strict=True
             ):
+                kind = CardKind(cand.kind)
                 notes.append(
                     NoteData(
-                        card.kind,
-                        {"ID": ident.id_field, **values},
-                        note_tags_,
+                        kind,
+                        {"ID": ident.id_field, **fields},
+                        card_tags,
                         ident.guid,
                         ident.nid,
                         ident.mtime,
@@ -255,20 +349,23 @@ def build(
             guide_report.counts.update(n.kind for n in notes)
             guide_report.removed = outcome.removed
             guide_report.status["removed"] = len(outcome.removed)
-            decks.setdefault(deck_name(config, guide, prefix), []).extend(notes)
-            updates.append((lock, path.name, outcome.lock, notetypes))
-        if not usable:
+            name = deck_name_for(config, ready.title, prefix)
+            decks.setdefault(name, []).extend(notes)
+            updated = Lock({k.value: e for k, e in notetypes.items()},
+                           {path.name: outcome.lock})  # fmt: skip
+            locks.append((where, updated))
+        if not usable or dry_run:
             continue
         if not any(decks.values()):
             pkg.problems.append(
                 Diagnostic.warning(config.loc, f"no cards for {config.output}; nothing written")
             )
             continue
-        if dry_run:
-            continue
         mtimes: dict[CardKind, int] = {}
-        for _lock, _name, _guide_lock, notetypes in updates:
-            mtimes.update({kind: entry.mtime for kind, entry in notetypes.items()})
+        for _where, lock in locks:
+            for kind_name, entry in lock.notetypes.items():
+                kind = CardKind(kind_name)
+                mtimes[kind] = max(mtimes.get(kind, 0), entry.mtime)
         deck_data = [
             DeckData(deck_id(name), name, "Built by guidedeck.", tuple(notes))
             for name, notes in decks.items()
@@ -281,16 +378,12 @@ def build(
             )
             continue
         pkg.written = True
-        for lock, name, guide_lock, notetypes in updates:
-            lock.guides[name] = guide_lock
-            lock.notetypes.update({kind.value: entry for kind, entry in notetypes.items()})
-    if not dry_run:
-        for where, text in locks.changed():
-            try:
-                write_atomic(where, text.encode("utf-8"))
-            except OSError as exc:
-                report.problems.append(
-                    Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
-                )
-    report.seconds = time.perf_counter() - started
-    return report
+        for where, lock in locks:
+            text = lock.to_json()
+            if not where.exists() or where.read_text(encoding="utf-8") != text:
+                try:
+                    write_atomic(where, text.encode("utf-8"))
+                except OSError as exc:
+                    report.problems.append(
+                        Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
+                    )

@@ -2,39 +2,54 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from guidedeck import __version__
 from guidedeck.diagnostics import Diagnostic, GuideError, Severity, count
-from guidedeck.guides import GuideFile, discover, read_guides
-from guidedeck.listing import card_dict, summary
-from guidedeck.models import Card, CardKind
-from guidedeck.resources import data_dir
+from guidedeck.kinds import CardKind
 
-if TYPE_CHECKING:  # the build stage (genanki, Pygments, nh3) loads only when a build runs
+# The pipeline's modules (markdown-it, PyYAML, Pygments, genanki, nh3) load inside the commands
+# that use them, so `guidedeck --help` costs little more than importing click.
+if TYPE_CHECKING:
+    from pathlib import Path
+
     from guidedeck.build import BuildReport
     from guidedeck.config import PackageConfig
+    from guidedeck.guides import GuideFile
 
-PATHS = click.argument(
-    "paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=True, file_okay=True)
-)
+
+def _as_paths(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Strings from the command line as :class:`pathlib.Path` (imported once a command runs)."""
+    from pathlib import Path
+
+    if isinstance(value, tuple):
+        return tuple(Path(v) for v in value)
+    return Path(str(value))
+
+
+PATHS = click.argument("paths", nargs=-1, type=click.Path(), callback=_as_paths)
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
 def default_source() -> Path:
     """``./deck_source`` when there is one, else the sample shipped with guidedeck."""
+    from pathlib import Path
+
+    from guidedeck.resources import data_dir
+
     local = Path("deck_source")
     return local if local.is_dir() else data_dir("deck_source")
 
 
 def _load(paths: Sequence[Path]) -> list[GuideFile]:
+    from guidedeck.guides import read_guides
+
     return list(read_guides(paths or [default_source()]))
 
 
@@ -100,8 +115,12 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
 @STRICT
 def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool) -> None:
     """List the cards the guides would make."""
+    import json
+
+    from guidedeck.listing import card_dict, summary
+
     files = _load(paths)
-    cards: list[Card] = [
+    cards = [
         c
         for f in files
         if f.result
@@ -123,8 +142,9 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
 @PATHS
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
-    default=Path("build"),
+    type=click.Path(),
+    callback=_as_paths,
+    default="build",
     show_default=True,
     help="Folder for the .apkg files.",
 )
@@ -132,7 +152,16 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
 @click.option(
     "--dry-run", is_flag=True, help="Say what would be added, changed and removed; write nothing."
 )
-def build_command(paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool) -> None:
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that read and render guides (default: one per core).",
+)
+def build_command(
+    paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool, jobs: int | None
+) -> None:
     """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
     from guidedeck.build import build
 
@@ -144,7 +173,13 @@ def build_command(paths: tuple[Path, ...], out: Path, strict: bool, dry_run: boo
     total = sum(len(p.guides) for p in packages)
     with _progress(total) as advance:
         result = build(
-            packages, out, prefix=prefix, strict=strict, dry_run=dry_run, on_guide=advance
+            packages,
+            out,
+            prefix=prefix,
+            strict=strict,
+            dry_run=dry_run,
+            on_guide=advance,
+            jobs=jobs or os.cpu_count() or 1,
         )
     _summary(result)
     _removed(result)
@@ -159,6 +194,7 @@ def _check_out(out: Path) -> None:
 def _packages(paths: Sequence[Path], strict: bool) -> tuple[list[PackageConfig], str] | None:
     """Packages to make: one per guide named on the command line, or decks.yaml's."""
     from guidedeck.config import DEFAULT_PREFIX, ConfigError, default_package, load
+    from guidedeck.guides import discover
 
     if paths:
         files, problems = discover(paths)
@@ -177,8 +213,9 @@ def _packages(paths: Sequence[Path], strict: bool) -> tuple[list[PackageConfig],
 @PATHS
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
-    default=Path("build/preview"),
+    type=click.Path(),
+    callback=_as_paths,
+    default="build/preview",
     show_default=True,
     help="Folder for the HTML pages.",
 )

@@ -1,8 +1,9 @@
 """Who a note is, across every rebuild: the lock file and the matching of old notes to new cards.
 
 Anki finds the note to update by GUID, applies an update only when the note's mtime is newer, and
-lets users search removed notes by id. So each note keeps, in ``guidedeck.lock`` beside the guides:
-its GUID, note id, the ``ID`` field value, a content hash, a fields hash and an mtime.
+lets users search removed notes by id. So each note keeps, in its guide's lock file (``aws.md`` ->
+``aws.guidedeck.lock``, beside it): its GUID, note id, the ``ID`` field value, a content hash, a
+fields hash and an mtime.
 
 On a rebuild every card is matched to the note it was last time, per guide and card kind:
 
@@ -32,7 +33,8 @@ from typing import Any
 from guidedeck.models import Card, Contrast, Fact, Guide, Quiz, Scenario
 from guidedeck.parse.extract import slugify
 
-LOCK_NAME = "guidedeck.lock"
+LOCK_SUFFIX = ".guidedeck.lock"
+"""A guide's lock file is named after it: ``aws.md`` -> ``aws.guidedeck.lock``."""
 LOCK_VERSION = 1
 
 TEXT_CHARS = 400
@@ -219,7 +221,7 @@ class GuideLock:
 
 @dataclass
 class Lock:
-    """A whole ``guidedeck.lock``."""
+    """A whole lock file (one per guide)."""
 
     notetypes: dict[str, NotetypeEntry] = field(default_factory=dict)
     guides: dict[str, GuideLock] = field(default_factory=dict)
@@ -371,11 +373,28 @@ class GuideIdentities:
     lock: GuideLock
 
 
+def candidates(cards: Sequence[Card], keys: Sequence[str]) -> list[Candidate]:
+    """What matching needs of each card: kind, key, place, content hash, words."""
+    places: Counter[str] = Counter()
+    out = []
+    for card, key in zip(cards, keys, strict=True):
+        places[card.kind.value] += 1
+        out.append(
+            Candidate(
+                card.kind.value,
+                key,
+                places[card.kind.value],
+                content_hash(card),
+                similarity_text(card),
+            )
+        )
+    return out
+
+
 def assign(
     previous: GuideLock,
     models: dict[str, int],
-    cards: Sequence[Card],
-    keys: Sequence[str],
+    cands: Sequence[Candidate],
     hashes: Sequence[str],
     now: int,
     taken_guids: set[str],
@@ -394,25 +413,12 @@ def assign(
     # notes removed earlier can come back when their text does
     returning = [e for e in previous.removed if models.get(e.kind) == e.model]
     pool = old + returning
-    places: Counter[str] = Counter()
-    candidates = []
-    for card, key in zip(cards, keys, strict=True):
-        places[card.kind.value] += 1
-        candidates.append(
-            Candidate(
-                card.kind.value,
-                key,
-                places[card.kind.value],
-                content_hash(card),
-                similarity_text(card),
-            )
-        )
-    matched = match(pool, candidates)
+    matched = match(pool, cands)
 
     used_ids = {e.id for e in kept} | {pool[i].id for i in matched if i is not None}
     identities: list[Identity] = []
     entries: list[NoteEntry] = []
-    for _card, cand, fhash, i in zip(cards, candidates, hashes, matched, strict=True):
+    for cand, fhash, i in zip(cands, hashes, matched, strict=True):
         if i is not None:
             before = pool[i]
             if before.fhash == fhash and i < len(old):

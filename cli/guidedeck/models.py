@@ -7,19 +7,10 @@ later.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 from guidedeck.diagnostics import SourceLoc
-
-
-class CardKind(str, enum.Enum):
-    """The four kinds of card guidedeck makes."""
-
-    QUIZ = "quiz"
-    FACT = "fact"
-    CONTRAST = "contrast"
-    SCENARIO = "scenario"
+from guidedeck.kinds import CardKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +165,18 @@ class Guide:
         every: list[Card] = [*self.quizzes, *self.facts, *self.contrasts, *self.scenarios]
         every.sort(key=lambda c: (c.loc.line, c.loc.col))
         return tuple(every)
+
+
+__all__ = [
+    "Answer",
+    "Card",
+    "CardKind",
+    "Contrast",
+    "Fact",
+    "Guide",
+    "OutlineItem",
+    "Question",
+    "Quiz",
+    "Scenario",
+    "Table",
+]

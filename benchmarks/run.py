@@ -1,0 +1,124 @@
+"""guidedeck's benchmark (issue 8): one command, medians of alternating runs.
+
+    python benchmarks/run.py [--runs N] [--corpus DIR]
+
+Measures, each against its reference, run by this same interpreter:
+1. `guidedeck build` of the 16 corpus guides (a rebuild, lock file present, the everyday case;
+   and a first build, no lock) vs the bare baseline in benchmarks/baseline.py;
+2. `guidedeck --help` vs `python -c "import click"`;
+3. 160 guides (the corpus ten times) vs 16: time ratio and peak-memory ratio.
+Peak memory is the largest resident set of any guidedeck process (main or worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"build/baseline": 1.5, "first build/baseline": 1.5, "help/import click": 1.5,
+           "160/16 time": 10.5, "160/16 memory": 1.5}  # fmt: skip
+
+
+def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of a child process, which must succeed."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(
+            f"failed: {' '.join(argv)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
+        )
+    return seconds, usage.ru_maxrss
+
+
+def corpus_copy(corpus: Path, folder: Path, times: int) -> Path:
+    folder.mkdir(parents=True)
+    for guide in sorted(p for p in corpus.glob("*.md") if p.name != "README.md"):
+        for n in range(times):
+            name = guide.name if times == 1 else f"{guide.stem}-{n}.md"
+            shutil.copyfile(guide, folder / name)
+    return folder
+
+
+def medians(runs: int, *jobs: Callable[[], tuple[float, int]]) -> list[tuple[float, int]]:
+    """Run the jobs alternately ``runs`` times; median time and max memory of each."""
+    results: list[list[tuple[float, int]]] = [[] for _ in jobs]
+    for _ in range(runs):
+        for n, job in enumerate(jobs):
+            results[n].append(job())
+    return [(statistics.median(t for t, _ in r), max(m for _, m in r)) for r in results]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    args = parser.parse_args()
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="guidedeck-bench-") as tmp:
+        work = Path(tmp)
+        c16 = corpus_copy(args.corpus, work / "c16", 1)
+        c160 = corpus_copy(args.corpus, work / "c160", 10)
+        gd = [py, "-m", "guidedeck", "build"]
+
+        def baseline() -> tuple[float, int]:
+            return run(
+                [py, str(ROOT / "benchmarks" / "baseline.py"), str(c16), str(work / "b.apkg")]
+            )
+
+        def rebuild16() -> tuple[float, int]:
+            return run([*gd, str(c16), "--out", str(work / "o16")])
+
+        def first16() -> tuple[float, int]:
+            (c16 / "guidedeck.lock").unlink(missing_ok=True)
+            return run([*gd, str(c16), "--out", str(work / "f16")])
+
+        def rebuild160() -> tuple[float, int]:
+            return run([*gd, str(c160), "--out", str(work / "o160")])
+
+        rebuild16()  # write the lock files: the measured builds are rebuilds
+        rebuild160()
+        (base, _), (build, mem16), (first, _) = medians(args.runs, baseline, rebuild16, first16)
+        (b16, m16), (b160, m160) = medians(max(3, args.runs // 2), rebuild16, rebuild160)
+        script = Path(py).with_name("guidedeck")  # the installed command, same interpreter
+        (help_t, _), (click_t, _) = medians(
+            args.runs * 2,
+            lambda: run([str(script), "--help"]),
+            lambda: run([py, "-c", "import click"]),
+        )
+    ratios = {
+        "build/baseline": build / base,
+        "first build/baseline": first / base,
+        "help/import click": help_t / click_t,
+        "160/16 time": b160 / b16,
+        "160/16 memory": m160 / m16,
+    }
+    print(f"cores: {os.cpu_count()}, runs: {args.runs}, python {sys.version.split()[0]}")
+    print(f"baseline (16 guides)        {base:7.2f} s")
+    mib = 1024
+    print(f"guidedeck build, 16 guides  {build:7.2f} s  (first build {first:.2f} s), "
+          f"peak {mem16 / mib:.0f} MiB")  # fmt: skip
+    print(f"guidedeck build, 160 guides {b160:7.2f} s  (16: {b16:.2f} s), "
+          f"peak {m160 / mib:.0f} MiB (16: {m16 / mib:.0f} MiB)")  # fmt: skip
+    print(f"guidedeck --help            {help_t * 1000:7.0f} ms "
+          f"(import click {click_t * 1000:.0f} ms)")  # fmt: skip
+    failed = False
+    for name, value in ratios.items():
+        ok = value <= TARGETS[name]
+        failed |= not ok
+        print(f"{name:22s} {value:6.2f}  target <= {TARGETS[name]:<5}  {'ok' if ok else 'MISSED'}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
