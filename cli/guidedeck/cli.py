@@ -138,16 +138,17 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
     report(files, strict)
 
 
+def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The ``--out`` folder option of the commands that write files."""
+    return click.option(
+        "--out", type=click.Path(), callback=_as_paths, default=default, show_default=True,
+        help=f"Folder for the {what}.",
+    )  # fmt: skip
+
+
 @main.command(name="build")
 @PATHS
-@click.option(
-    "--out",
-    type=click.Path(),
-    callback=_as_paths,
-    default="build",
-    show_default=True,
-    help="Folder for the .apkg files.",
-)
+@_out_option("build", ".apkg files")
 @STRICT
 @click.option(
     "--dry-run", is_flag=True, help="Say what would be added, changed and removed; write nothing."
@@ -211,14 +212,7 @@ def _packages(paths: Sequence[Path], strict: bool) -> tuple[list[PackageConfig],
 
 @main.command(name="preview")
 @PATHS
-@click.option(
-    "--out",
-    type=click.Path(),
-    callback=_as_paths,
-    default="build/preview",
-    show_default=True,
-    help="Folder for the HTML pages.",
-)
+@_out_option("build/preview", "HTML pages")
 @click.option("--open", "open_page", is_flag=True, help="Open the preview in a browser.")
 @STRICT
 def preview_command(paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool) -> None:
