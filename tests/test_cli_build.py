@@ -151,3 +151,13 @@ def test_jobs_option(tmp_path: Path, guides: Path) -> None:
     code, output = run("build", str(guides), "--out", str(tmp_path / "out"), "--jobs", "2")
     assert code == 0, output
     assert run("build", str(guides), "--jobs", "0")[0] == 2
+
+
+def test_dry_run_predicts_the_empty_package_warning(tmp_path: Path) -> None:
+    guide = tmp_path / "notes.md"
+    guide.write_text("# Notes\n\nNothing to learn here.\n")
+    for extra in ([], ["--dry-run"]):
+        code, output = run("build", str(guide), "--out", str(tmp_path / "out"), *extra)
+        assert code == 0
+        assert f"{guide}:1:1: warning: no cards for notes.apkg; nothing written" in output
+    assert not (tmp_path / "out").exists()

@@ -34,6 +34,7 @@ from guidedeck.identity import (
     card_keys,
     fields_hash,
     load_lock,
+    read_lock,
     stable_number,
     taken_ids,
 )
@@ -296,7 +297,7 @@ def _build_packages(
         pkg = PackageReport(config, out_dir / config.output)
         report.packages.append(pkg)
         decks: dict[str, list[NoteData]] = {}
-        locks: list[tuple[Path, Lock]] = []
+        locks: list[tuple[Path, Lock, str]] = []
         usable = True
         for path in config.guides:
             ready = next(prepared)
@@ -310,7 +311,7 @@ def _build_packages(
             where = lock_path(path, out_dir)
             ids.know_folder(where.parent)
             try:
-                lock = load_lock(where)
+                lock, lock_text = read_lock(where)
             except LockError as exc:
                 pkg.problems.append(Diagnostic.error(SourceLoc(str(where), 1), str(exc)))
                 usable = False
@@ -353,16 +354,18 @@ def _build_packages(
             decks.setdefault(name, []).extend(notes)
             updated = Lock({k.value: e for k, e in notetypes.items()},
                            {path.name: outcome.lock})  # fmt: skip
-            locks.append((where, updated))
-        if not usable or dry_run:
+            locks.append((where, updated, lock_text))
+        if not usable:
             continue
         if not any(decks.values()):
             pkg.problems.append(
                 Diagnostic.warning(config.loc, f"no cards for {config.output}; nothing written")
             )
             continue
+        if dry_run:
+            continue
         mtimes: dict[CardKind, int] = {}
-        for _where, lock in locks:
+        for _where, lock, _text in locks:
             for kind_name, entry in lock.notetypes.items():
                 kind = CardKind(kind_name)
                 mtimes[kind] = max(mtimes.get(kind, 0), entry.mtime)
@@ -378,9 +381,9 @@ def _build_packages(
             )
             continue
         pkg.written = True
-        for where, lock in locks:
+        for where, lock, before in locks:
             text = lock.to_json()
-            if not where.exists() or where.read_text(encoding="utf-8") != text:
+            if text != before:
                 try:
                     write_atomic(where, text.encode("utf-8"))
                 except OSError as exc:

@@ -258,14 +258,24 @@ class LockError(Exception):
     """The lock file exists but cannot be used; building would lose every note's identity."""
 
 
-def load_lock(path: Path) -> Lock:
-    """Read ``path``; a missing file is an empty lock, a broken one raises :class:`LockError`."""
+def read_lock(path: Path) -> tuple[Lock, str]:
+    """The lock in ``path`` and its text ("" and an empty lock when there is no file)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Lock()
+        return Lock(), ""
     except (OSError, UnicodeDecodeError) as exc:
         raise LockError(f"cannot read: {exc}") from None
+    return parse_lock(text), text
+
+
+def load_lock(path: Path) -> Lock:
+    """Read ``path``; a missing file is an empty lock, a broken one raises :class:`LockError`."""
+    return read_lock(path)[0]
+
+
+def parse_lock(text: str) -> Lock:
+    """A lock from its JSON text; raise :class:`LockError` when it cannot be used."""
     try:
         data = json.loads(text)
         if data.get("version") != LOCK_VERSION:
