@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from pathlib import Path
@@ -161,3 +162,27 @@ def test_dry_run_predicts_the_empty_package_warning(tmp_path: Path) -> None:
         assert code == 0
         assert f"{guide}:1:1: warning: no cards for notes.apkg; nothing written" in output
     assert not (tmp_path / "out").exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_for_multi_guide_builds(
+    tmp_path: Path, guides: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guidedeck import cli
+
+    terminal = _Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", terminal)
+    with cli._progress(3) as advance:
+        for n in range(3):
+            advance(guides / f"{n}.md")
+    assert "Building" in terminal.getvalue() and "100%" in terminal.getvalue()
+
+    quiet = _Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", quiet)
+    with cli._progress(1) as advance:  # one guide: no bar
+        advance(guides / "one.md")
+    assert quiet.getvalue() == ""
