@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 from guidedeck.config import PackageConfig
-from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
+from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import read_guide
 from guidedeck.identity import (
     LOCK_SUFFIX,
@@ -208,8 +208,7 @@ class Prepared:
 def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: bool) -> Prepared:
     """Read, parse and render one guide; runs in a worker process when ``--jobs`` > 1."""
     read = read_guide(path)
-    blocking = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    if read.result is None or any(d.severity in blocking for d in read.diagnostics):
+    if read.result is None or not read.usable(strict):
         return Prepared(path, read.diagnostics)
     guide = read.result.guide
     cards = [c for c in guide.cards if c.kind in kinds]

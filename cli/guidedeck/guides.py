@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
 from guidedeck.parse import ParseResult, parse
 
 GUIDE_SUFFIXES = (".md", ".mdx")
@@ -21,6 +21,11 @@ class GuideFile:
     path: Path
     result: ParseResult | None
     diagnostics: tuple[Diagnostic, ...]
+
+    def usable(self, strict: bool) -> bool:
+        """Whether cards may be made from it: parsed, no error, and no warning when strict."""
+        blocking = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+        return self.result is not None and not any(d.severity in blocking for d in self.diagnostics)
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:

@@ -18,7 +18,7 @@ from string import Template
 
 from guidedeck.build import deck_name
 from guidedeck.config import PackageConfig
-from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
+from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import read_guide
 from guidedeck.identity import card_keys
 from guidedeck.models import CardKind
@@ -114,14 +114,13 @@ def collect(
     packages: Sequence[PackageConfig], prefix: str, strict: bool = False
 ) -> tuple[list[PreviewDeck], list[Diagnostic]]:
     """Read every guide of ``packages`` and render its cards, grouped into decks."""
-    blocking = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     decks: dict[str, PreviewDeck] = {}
     diagnostics: list[Diagnostic] = []
     for config in packages:
         for path in config.guides:
             read = read_guide(path)
             diagnostics.extend(read.diagnostics)
-            if read.result is None or any(d.severity in blocking for d in read.diagnostics):
+            if read.result is None or not read.usable(strict):
                 continue
             guide = read.result.guide
             name = deck_name(config, guide, prefix)
