@@ -7,6 +7,7 @@ Anki's default options (update notes and notetypes if newer).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ UPDATES = FIXTURES / "updates"
 V1 = (UPDATES / "v1.md").read_text(encoding="utf-8")
 EDITS: list[dict[str, Any]] = yaml.safe_load((UPDATES / "edits.yaml").read_text("utf-8"))
 V1_NOTES = 11
-NID_SEARCH = re.compile(r"^\s+(nid:[\d,]+)$", re.M)
+REMOVED_SEARCH = re.compile(r'^\s+("note:guidedeck\*" \(.*\))$', re.M)
 
 
 def apply_edit(text: str, edit: dict[str, Any]) -> str:
@@ -204,14 +205,14 @@ def test_edit_lands_on_the_known_note(reviewed: Workspace, edit: dict[str, Any])
     if landing:
         assert held and held <= notes_containing(ws.col, landing["now_in"])
     # removed items: counted, and the printed search finds exactly those notes
-    searches = NID_SEARCH.findall(output)
+    searches = REMOVED_SEARCH.findall(output)
     if expect["removed"]:
         (search,) = searches
         found = set(ws.col.find_notes(search))
         assert len(found) == expect["removed"]
         assert found <= set(before)
         assert f"{expect['removed']} note(s) are no longer in networking.md" in output
-        assert NID_SEARCH.findall(dry) == searches
+        assert REMOVED_SEARCH.findall(dry) == searches
     else:
         assert not searches
     # the dry run predicted what the build did
@@ -247,31 +248,27 @@ def test_without_a_lock_identities_come_from_keys(tmp_path: Path) -> None:
     assert len(set(decks[0])) == V1_NOTES
 
 
+def lock_notes(path: Path) -> list[dict[str, Any]]:
+    """The note lines of a lock file (JSON Lines: a header, then one note per line)."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["version"] == 2
+    return lines[1:]
+
+
 def test_note_ids_survive_import_so_nid_searches_work(reviewed: Workspace) -> None:
-    lock = yaml.safe_load((reviewed.lock).read_text())
-    nids = {n["nid"] for n in lock["guides"]["networking.md"]["notes"]}
+    nids = {n["nid"] for n in lock_notes(reviewed.lock)}
     assert set(reviewed.col.find_notes("")) == nids
 
 
-def test_lock_file_records_every_note(reviewed: Workspace) -> None:
-    lock = (reviewed.lock).read_text()
-    data = yaml.safe_load(lock)  # JSON is YAML
-    notes = data["guides"]["networking.md"]["notes"]
+def test_lock_file_records_every_note_one_per_line_sorted(reviewed: Workspace) -> None:
+    header = json.loads(reviewed.lock.read_text().splitlines()[0])
+    notes = lock_notes(reviewed.lock)
     assert len(notes) == V1_NOTES
-    assert {
-        "guid",
-        "nid",
-        "chash",
-        "fhash",
-        "mtime",
-        "id",
-        "key",
-        "pos",
-        "kind",
-        "model",
-        "text",
-    } == set(notes[0])
-    assert set(data["notetypes"]) == {"quiz", "fact", "contrast", "scenario"}
+    assert [n["id"] for n in notes] == sorted(n["id"] for n in notes)
+    assert {"guid", "nid", "chash", "fhash", "mtime", "id", "key", "pos", "kind", "model",
+            "text"} == set(notes[0])  # fmt: skip
+    assert header["guide"] == "networking.md"
+    assert set(header["notetypes"]) == {"quiz", "fact", "contrast", "scenario"}
     nids = {note.id for note in map(reviewed.col.get_note, reviewed.col.find_notes(""))}
     assert {n["nid"] for n in notes} == nids
 

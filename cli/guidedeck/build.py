@@ -1,18 +1,33 @@
 """The pipeline, start to end: read guides, parse, render fields, match identities, package, write.
 
-Everything for a package is gathered and rendered before anything is written (mkdocs' rule), and a
-package is written only when all its guides were read without an error (or, with ``strict``,
-without a warning); otherwise the deck built last time stays as it was. The lock file beside the
-guides is written after the decks, and only for the guides whose deck was written.
+1. **Remember**: read what the user last imported (the decks in the output folder) and the lock
+   files (:mod:`guidedeck.memory`).
+2. **Prepare** every guide (read, parse, render; in worker processes) and match its cards to the
+   notes remembered for it, as each guide arrives.
+3. **Match across guides**: cards still without a note may take one whose guide is gone
+   (renamed, moved) or that left another guide of this build (an item moved between guides).
+4. **Assign** identities (GUID, note id, ``ID``, mtime) and **write** each package, then the lock
+   files, each atomically.
+
+Everything is gathered before anything is written (mkdocs' rule), so a card can find its note in
+any guide. A package is written only when all its guides were read without an error (or, with
+``strict``, without a warning); otherwise the deck built last time stays as it was. Builds that
+touch the same folders wait for each other (a file lock), so they never trip on each other's
+temporary files or interleave lock writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
+import pickle
 import sys
+import tempfile
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Generator, Sequence
+import zlib
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -21,23 +36,19 @@ from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import read_guide
 from guidedeck.identity import (
-    LOCK_SUFFIX,
     Candidate,
-    GuideLock,
-    Lock,
-    LockError,
-    NoteEntry,
     NoteIds,
-    NotetypeEntry,
-    assign,
-    candidates,
+    anki_search,
+    candidate,
     card_keys,
     fields_hash,
-    load_lock,
-    read_lock,
+    guid_for_key,
+    match,
     stable_number,
-    taken_ids,
+    uniquify,
 )
+from guidedeck.lockfile import LOCK_SUFFIX, Lock, NoteEntry, NotetypeEntry
+from guidedeck.memory import Memory, Remembered, load_memory, remove_orphans
 from guidedeck.models import Card, CardKind, Guide
 from guidedeck.notetypes import SPECS, design, design_hash, schema_hash
 from guidedeck.package import DeckData, NoteData, make_package, package_bytes, write_atomic
@@ -56,7 +67,7 @@ class GuideReport:
     title: str = ""
     counts: Counter[CardKind] = field(default_factory=Counter)
     status: Counter[str] = field(default_factory=Counter)
-    """Notes ``added``, ``changed``, ``unchanged`` (and ``removed``) against the lock file."""
+    """Notes ``added``, ``changed``, ``unchanged`` (and ``removed``) against the last build."""
     removed: list[NoteEntry] = field(default_factory=list)
     diagnostics: tuple[Diagnostic, ...] = ()
 
@@ -86,11 +97,27 @@ class BuildReport:
     seconds: float = 0.0
     dry_run: bool = False
     problems: list[Diagnostic] = field(default_factory=list)
+    removed_elsewhere: dict[str, list[NoteEntry]] = field(default_factory=dict)
+    """Notes of guides that are gone (by the lock or deck file that knew them), not taken over."""
+    notices: list[str] = field(default_factory=list)
+    """What the user should know that is no problem: renamed decks, files tidied away."""
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         """Every problem of the build, in package order."""
         return [*(d for p in self.packages for d in p.diagnostics), *self.problems]
+
+    def removed_searches(self) -> list[tuple[str, int, str]]:
+        """Per guide (or gone guide): how many notes left it, and the Anki search for them."""
+        out = []
+        for pkg in self.packages:
+            for guide in pkg.guides:
+                if guide.removed:
+                    ids = [e.id for e in guide.removed]
+                    out.append((guide.path.name, len(ids), anki_search(ids)))
+        for where, entries in self.removed_elsewhere.items():
+            out.append((where, len(entries), anki_search(e.id for e in entries)))
+        return out
 
 
 def deck_name(config: PackageConfig, guide: Guide, prefix: str) -> str:
@@ -126,8 +153,7 @@ def lock_path(guide: Path, out_dir: Path) -> Path:
     """``<stem>.guidedeck.lock`` beside the guide, committed with it; for the sample shipped with
     guidedeck (not the user's to commit, maybe not writable), beside the decks in ``out_dir``.
 
-    One lock file per guide keeps a build's memory bounded by its largest guide, however many
-    guides a folder holds, and keeps each guide's identity changes in its own diff.
+    One lock file per guide keeps each guide's identity changes in its own diff.
     """
     name = f"{guide.stem}{LOCK_SUFFIX}"
     if guide.resolve().is_relative_to(data_dir("deck_source").resolve()):
@@ -135,41 +161,35 @@ def lock_path(guide: Path, out_dir: Path) -> Path:
     return guide.parent / name
 
 
-class _Identities:
-    """GUIDs and note ids in use: new notes must not take one, in any guide of a folder.
+@contextmanager
+def folder_locks(folders: Sequence[Path]) -> Iterator[None]:
+    """Hold an exclusive file lock per folder (sorted, so two builds never deadlock).
 
-    Sibling lock files are read one at a time for their ids only, so memory stays bounded.
+    The lock files live in the system's temporary folder, named by a hash of the folder's path,
+    so nothing is added to the user's guide folders.
     """
+    from filelock import FileLock
 
-    def __init__(self, now: int) -> None:
-        self.guids: set[str] = set()
-        self.note_ids = NoteIds(now, set())
-        self.folders: set[Path] = set()
-
-    def know_folder(self, folder: Path) -> None:
-        if folder in self.folders:
-            return
-        self.folders.add(folder)
-        for path in sorted(folder.glob(f"*{LOCK_SUFFIX}")):
-            try:
-                guids, nids = taken_ids(load_lock(path))
-            except LockError:
-                continue  # reported when its own guide is built
-            self.guids |= guids
-            self.note_ids.taken |= nids
+    where = Path(tempfile.gettempdir()) / "guidedeck-locks"
+    where.mkdir(exist_ok=True)
+    names = sorted({hashlib.sha256(str(f.resolve()).encode()).hexdigest()[:24] for f in folders})
+    with ExitStack() as stack:
+        for name in names:
+            stack.enter_context(FileLock(str(where / f"{name}.lock")))
+        yield
 
 
 def _notetypes(
-    lock: Lock, kinds: Sequence[CardKind], now: int, where: Path
-) -> tuple[dict[CardKind, NotetypeEntry], list[Diagnostic]]:
+    before: dict[str, NotetypeEntry], kinds: Sequence[CardKind], now: int, where: Path
+) -> tuple[dict[str, NotetypeEntry], list[Diagnostic]]:
     """This build's notetype entries; refuse a notetype whose fields changed under the same id."""
-    entries: dict[CardKind, NotetypeEntry] = {}
+    entries = dict(before)
     problems = []
     for kind in kinds:
         spec = SPECS[kind]
         schema, looks = schema_hash(spec), design_hash(design(kind))
-        before = lock.notetypes.get(kind.value)
-        if before is not None and before.model_id == spec.model_id and before.schema != schema:
+        known = before.get(kind.value)
+        if known is not None and known.model_id == spec.model_id and known.schema != schema:
             problems.append(
                 Diagnostic.error(
                     SourceLoc(str(where), 1),
@@ -180,14 +200,29 @@ def _notetypes(
                 )
             )
             continue
-        if before is None or before.model_id != spec.model_id:
+        if known is None or known.model_id != spec.model_id:
             mtime = now
-        elif before.design == looks:
-            mtime = before.mtime
+        elif known.design == looks:
+            mtime = known.mtime
         else:
-            mtime = max(now, before.mtime + 1)
-        entries[kind] = NotetypeEntry(spec.model_id, schema, looks, mtime)
+            mtime = max(now, known.mtime + 1)
+        entries[kind.value] = NotetypeEntry(spec.model_id, schema, looks, mtime)
     return entries, problems
+
+
+# --- prepare: read, parse, render ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedCard:
+    """A card ready to become a note: everything but its identity."""
+
+    kind: CardKind
+    fields: dict[str, str]
+    """Every field but ``ID`` (HTML)."""
+    tags: tuple[str, ...]
+    fhash: str
+    candidate: Candidate
 
 
 @dataclass
@@ -198,10 +233,7 @@ class Prepared:
     diagnostics: tuple[Diagnostic, ...]
     title: str = ""
     slug: str = ""
-    cards: list[tuple[Candidate, dict[str, str], tuple[str, ...], str]] = field(
-        default_factory=list
-    )
-    """Per card: what matching needs, the fields (no ``ID``), the tags, the fields hash."""
+    cards: list[RenderedCard] = field(default_factory=list)
     usable: bool = False
 
 
@@ -213,10 +245,15 @@ def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: 
     guide = read.result.guide
     cards = [c for c in guide.cards if c.kind in kinds]
     out = Prepared(path, read.diagnostics, guide.title, guide.slug, usable=True)
-    for card, cand in zip(cards, candidates(cards, card_keys(guide, cards)), strict=True):
+    for card, (key, pos) in zip(cards, card_keys(guide, cards), strict=True):
         fields = render(card, guide)
         card_tags = note_tags(guide, card, tags)
-        out.cards.append((cand, fields, card_tags, fields_hash(fields, card_tags)))
+        out.cards.append(
+            RenderedCard(
+                card.kind, fields, card_tags, fields_hash(fields, card_tags),
+                candidate(card.kind, key, pos, fields),
+            )
+        )  # fmt: skip
     return out
 
 
@@ -229,8 +266,7 @@ def _prepared(
 ) -> Generator[Prepared, None, None]:
     """Every guide of ``packages`` prepared, in order; with ``jobs`` > 1 in worker processes.
 
-    At most two guides per worker are in flight: workers outpace the writing of packages, and
-    results piling up unread would make memory grow with the number of guides.
+    At most two guides per worker are in flight, so unread results never pile up.
     """
     work = [(path, tuple(c.kinds), tuple(c.tags), strict) for c in packages for path in c.guides]
     if jobs <= 1 or len(work) <= 1:
@@ -250,6 +286,149 @@ def _prepared(
             yield ready
 
 
+# --- matching: per guide, then across guides ------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """One guide of one package, between preparing and writing."""
+
+    package: int
+    path: Path
+    home: Path
+    """The guide's resolved path: what remembered notes name as their home."""
+    kinds: tuple[CardKind, ...]
+    report: GuideReport
+    usable: bool = False
+    title: str = ""
+    cards: list[Candidate] = field(default_factory=list)
+    matched: list[str | None] = field(default_factory=list)
+    """Per card: the GUID of the remembered note it continues, or None."""
+    packed: bytes = b""
+    """The prepared guide, pickled and compressed: kept small until it is written."""
+
+    def unpack(self) -> Prepared:
+        prepared: Prepared = pickle.loads(zlib.decompress(self.packed))
+        return prepared
+
+
+def _match_home(job: _Job, memory: Memory, claimed: set[str]) -> None:
+    """Match a guide's cards to the notes remembered for that guide."""
+    models = {k.value: SPECS[k].model_id for k in job.kinds}
+    pool = [
+        r
+        for r in memory.home_notes(job.home)
+        if r.entry.guid not in claimed and models.get(r.entry.kind) == r.entry.model
+    ]
+    found = match([r.entry for r in pool], job.cards)
+    job.matched = [None if i is None else pool[i].entry.guid for i in found]
+    claimed.update(g for g in job.matched if g is not None)
+
+
+def _match_across(jobs: Sequence[_Job], memory: Memory, claimed: set[str]) -> None:
+    """Cards still without a note may take one whose guide is gone or that left its guide."""
+    built: dict[Path, set[str]] = defaultdict(set)
+    for job in jobs:
+        if job.usable:
+            built[job.home].update(k.value for k in job.kinds)
+    pool = [
+        r
+        for r in memory.notes.values()
+        if r.entry.guid not in claimed
+        and (r.home is None or r.entry.kind in built.get(r.home, ()))
+        and SPECS[CardKind(r.entry.kind)].model_id == r.entry.model
+    ]
+    slots = [(job, j) for job in jobs if job.usable for j, g in enumerate(job.matched) if g is None]
+    if not pool or not slots:
+        return
+    cards = [job.cards[j] for job, j in slots]
+    entries = [r.entry for r in pool]
+    # A guide's own origin (the file where most of its unchanged cards are found: its old lock
+    # or deck after a rename) may use key and place as hints; other origins may not.
+    origins: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for r in pool:
+        origins[(r.entry.kind, r.entry.chash)].append(r.origin)
+    votes: dict[Path, Counter[Path]] = defaultdict(Counter)
+    for (job, _j), card in zip(slots, cards, strict=True):
+        votes[job.home].update(origins.get((card.kind, card.chash), [])[:1])
+    paired = {home: count.most_common(1)[0][0] for home, count in votes.items() if count}
+    found = match(
+        entries, cards, hinted=lambda i, j: paired.get(slots[j][0].home) == pool[i].origin
+    )
+    for (job, j), i in zip(slots, found, strict=True):
+        if i is not None:
+            job.matched[j] = pool[i].entry.guid
+            claimed.add(pool[i].entry.guid)
+
+
+# --- assigning identities -------------------------------------------------------------------------
+
+
+@dataclass
+class _Identities:
+    """Hands out identities for new notes, never one that is taken anywhere."""
+
+    memory: Memory
+    now: int
+    note_ids: NoteIds = field(init=False)
+    used_ids: set[str] = field(default_factory=set)
+    """``ID`` values of this build's notes: no two may share one."""
+    fresh_mtime: int = field(init=False)
+    """The mtime of a changed note: newer than anything emitted before (clocks can lag)."""
+
+    def __post_init__(self) -> None:
+        self.note_ids = NoteIds(self.now, self.memory.nids)
+        self.fresh_mtime = max(self.now, self.memory.high_water + 1)
+
+    def new(self, key: str) -> tuple[str, str, int]:
+        # memory.ids holds every ID remembered and every one this build gave out
+        (id_field,) = uniquify([key], self.memory.ids)
+        guid = guid_for_key(id_field)
+        while guid in self.memory.guids:
+            guid = guid_for_key(guid + id_field)
+        self.memory.guids.add(guid)
+        return id_field, guid, self.note_ids.take()
+
+
+def _notes_of(
+    job: _Job, prepared: Prepared, memory: Memory, ids: _Identities, deck: str,
+    renamed: Counter[tuple[str, str]],
+) -> tuple[list[NoteData], list[NoteEntry]]:  # fmt: skip
+    """The notes of one guide with their identities, and their lock entries."""
+    notes, entries = [], []
+    for card, matched in zip(prepared.cards, job.matched, strict=True):
+        cand = card.candidate
+        if matched is not None:
+            known = memory.notes[matched]
+            before = known.entry
+            guid = before.guid
+            id_field, nid = before.id, before.nid
+            if id_field in ids.used_ids:  # two branches gave one ID to two notes
+                (id_field,) = uniquify([id_field], memory.ids)
+            if before.fhash == card.fhash and not known.removed and id_field == before.id:
+                status, mtime = "unchanged", before.mtime
+            else:
+                status, mtime = "changed", ids.fresh_mtime
+            if known.deck is not None and known.deck != deck:
+                renamed[(known.deck, deck)] += 1
+        else:
+            status, mtime = "added", ids.now
+            id_field, guid, nid = ids.new(cand.key)
+        ids.used_ids.add(id_field)
+        job.report.status[status] += 1
+        notes.append(NoteData(card.kind, {"ID": id_field, **card.fields}, card.tags, guid, nid,
+                              mtime))  # fmt: skip
+        entries.append(
+            NoteEntry(id_field, guid, nid, cand.kind, SPECS[card.kind].model_id, cand.key,
+                      cand.pos, mtime, card.fhash, cand.chash, cand.text)
+        )  # fmt: skip
+    job.report.counts.update(n.kind for n in notes)
+    return notes, entries
+
+
+# --- the build ------------------------------------------------------------------------------------
+
+
 def build(
     packages: Sequence[PackageConfig],
     out_dir: Path,
@@ -260,101 +439,126 @@ def build(
     on_guide: Callable[[Path], None] | None = None,
     now: int | None = None,
     jobs: int = 1,
+    roots: Sequence[Path] = (),
 ) -> BuildReport:
     """Build and write every package and lock file; report what happened.
 
     Never raises for bad guides: problems end up in the report. ``dry_run`` computes everything
     and writes nothing. ``now`` (seconds) is the mtime given to new and changed notes; ``jobs``
-    is how many processes read and render guides.
+    is how many processes read and render guides; ``roots`` are the folders the guides were
+    found in (searched for lock files of guides that are gone).
     """
     started = time.perf_counter()
     report = BuildReport(dry_run=dry_run)
     now = int(time.time()) if now is None else now
-    ids = _Identities(now)
-    prepared = _prepared(packages, strict, jobs)
-    try:
-        _build_packages(packages, out_dir, prepared, report, ids, now, prefix, dry_run, on_guide)
-    finally:
-        prepared.close()  # stops the worker pool, also when a build fails half-way
+    locks = {p.resolve(): lock_path(p, out_dir) for c in packages for p in c.guides}
+    folders = [out_dir, *{lock.parent for lock in locks.values()}]
+    with folder_locks(folders):
+        outputs = {c.output: [p.resolve() for p in c.guides] for c in packages}
+        roots = roots or sorted({p.parent for c in packages for p in c.guides})
+        memory = load_memory(locks, outputs, out_dir, roots)
+        report.problems.extend(memory.problems)
+        prepared = _prepared(packages, strict, jobs)
+        try:
+            work = _gather(packages, out_dir, prepared, memory, report, on_guide)
+        finally:
+            prepared.close()  # stops the worker pool, also when a build fails half-way
+        _write(packages, out_dir, work, memory, locks, report, now, prefix, dry_run)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _build_packages(
+def _gather(
     packages: Sequence[PackageConfig],
     out_dir: Path,
     prepared: Generator[Prepared, None, None],
+    memory: Memory,
     report: BuildReport,
-    ids: _Identities,
-    now: int,
-    prefix: str,
-    dry_run: bool,
     on_guide: Callable[[Path], None] | None,
-) -> None:
-    """Identities, packages and lock files, guide after guide as they are prepared."""
-    for config in packages:
+) -> list[_Job]:
+    """Prepare every guide and match its cards at home; then match what is left across guides."""
+    claimed: set[str] = set()
+    work: list[_Job] = []
+    for n, config in enumerate(packages):
         pkg = PackageReport(config, out_dir / config.output)
         report.packages.append(pkg)
-        decks: dict[str, list[NoteData]] = {}
-        locks: list[tuple[Path, Lock, str]] = []
-        usable = True
         for path in config.guides:
             ready = next(prepared)
             if on_guide is not None:
                 on_guide(path)
-            guide_report = GuideReport(path, diagnostics=ready.diagnostics)
-            pkg.guides.append(guide_report)
+            job = _Job(n, path, path.resolve(), tuple(config.kinds),
+                       GuideReport(path, diagnostics=ready.diagnostics))  # fmt: skip
+            pkg.guides.append(job.report)
+            work.append(job)
+            problem = memory.lock_errors.get(job.home)
+            if problem is not None:
+                pkg.problems.append(problem)
+                continue
             if not ready.usable:
-                usable = False
                 continue
-            where = lock_path(path, out_dir)
-            ids.know_folder(where.parent)
-            try:
-                lock, lock_text = read_lock(where)
-            except LockError as exc:
-                pkg.problems.append(Diagnostic.error(SourceLoc(str(where), 1), str(exc)))
-                usable = False
+            job.usable, job.title = True, ready.title
+            job.report.title = ready.title
+            job.cards = [c.candidate for c in ready.cards]
+            job.packed = zlib.compress(pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            _match_home(job, memory, claimed)
+    _match_across(work, memory, claimed)
+    return work
+
+
+def _write(
+    packages: Sequence[PackageConfig],
+    out_dir: Path,
+    work: Sequence[_Job],
+    memory: Memory,
+    locks: dict[Path, Path],
+    report: BuildReport,
+    now: int,
+    prefix: str,
+    dry_run: bool,
+) -> None:
+    """Assign identities, write each package, then each guide's lock once all its packages are."""
+    ids = _Identities(memory, now)
+    claimed = {g for job in work for g in job.matched if g is not None}
+    by_package: dict[int, list[_Job]] = defaultdict(list)
+    for job in work:
+        by_package[job.package].append(job)
+    pending_locks: dict[Path, list[_Job]] = defaultdict(list)
+    for job in work:
+        pending_locks[job.home].append(job)
+    lock_entries: dict[Path, list[NoteEntry]] = defaultdict(list)
+    notetypes: dict[Path, dict[str, NotetypeEntry]] = {}
+    failed: set[Path] = set()
+    renamed: Counter[tuple[str, str]] = Counter()
+    kinds_of: dict[Path, set[str]] = defaultdict(set)
+    for job in work:
+        kinds_of[job.home].update(k.value for k in job.kinds)
+
+    for n, config in enumerate(packages):
+        pkg = report.packages[n]
+        jobs = by_package[n]
+        usable = all(job.usable for job in jobs)
+        decks: dict[str, list[NoteData]] = {}
+        for job in jobs:
+            if not job.usable:
+                failed.add(job.home)
                 continue
-            notetypes, refused = _notetypes(lock, config.kinds, now, where)
+            where = locks[job.home]
+            types, refused = _notetypes(
+                notetypes.get(job.home, memory.notetypes(job.home)), config.kinds, now, where
+            )
             if refused:
                 pkg.problems.extend(refused)
+                failed.add(job.home)
                 usable = False
                 continue
-            guide_report.title = ready.title
-            outcome = assign(
-                lock.guides.get(path.name, GuideLock()),
-                {k.value: SPECS[k].model_id for k in config.kinds},
-                [c[0] for c in ready.cards],
-                [c[3] for c in ready.cards],
-                now,
-                ids.guids,
-                ids.note_ids,
-            )
-            notes = []
-            for (cand, fields, card_tags, _), ident in zip(
-                ready.cards, outcome.identities, strict=True
-            ):
-                kind = CardKind(cand.kind)
-                notes.append(
-                    NoteData(
-                        kind,
-                        {"ID": ident.id_field, **fields},
-                        card_tags,
-                        ident.guid,
-                        ident.nid,
-                        ident.mtime,
-                    )
-                )
-                guide_report.status[ident.status] += 1
-            guide_report.counts.update(n.kind for n in notes)
-            guide_report.removed = outcome.removed
-            guide_report.status["removed"] = len(outcome.removed)
-            name = deck_name_for(config, ready.title, prefix)
+            notetypes[job.home] = types
+            name = deck_name_for(config, job.title, prefix)
+            notes, entries = _notes_of(job, job.unpack(), memory, ids, name, renamed)
             decks.setdefault(name, []).extend(notes)
-            updated = Lock({k.value: e for k, e in notetypes.items()},
-                           {path.name: outcome.lock})  # fmt: skip
-            locks.append((where, updated, lock_text))
+            lock_entries[job.home].extend(entries)
+            _removed_from(job, memory, claimed)
         if not usable:
+            failed.update(job.home for job in jobs)
             continue
         if not any(decks.values()):
             pkg.problems.append(
@@ -364,10 +568,11 @@ def _build_packages(
         if dry_run:
             continue
         mtimes: dict[CardKind, int] = {}
-        for _where, lock, _text in locks:
-            for kind_name, entry in lock.notetypes.items():
+        for job in jobs:
+            for kind_name, entry in notetypes[job.home].items():
                 kind = CardKind(kind_name)
-                mtimes[kind] = max(mtimes.get(kind, 0), entry.mtime)
+                if kind in config.kinds:
+                    mtimes[kind] = max(mtimes.get(kind, 0), entry.mtime)
         deck_data = [
             DeckData(deck_id(name), name, "Built by guidedeck.", tuple(notes))
             for name, notes in decks.items()
@@ -378,14 +583,95 @@ def _build_packages(
             pkg.problems.append(
                 Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")
             )
+            failed.update(job.home for job in jobs)
             continue
         pkg.written = True
-        for where, lock, before in locks:
-            text = lock.to_json()
-            if text != before:
-                try:
-                    write_atomic(where, text.encode("utf-8"))
-                except OSError as exc:
-                    report.problems.append(
-                        Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
-                    )
+        for job in jobs:
+            pending_locks[job.home].remove(job)
+            if not pending_locks[job.home] and job.home not in failed:
+                lock = _lock_for(job, memory, claimed, notetypes[job.home],
+                                 lock_entries[job.home], kinds_of[job.home])  # fmt: skip
+                _write_lock(lock, memory.locks.get(job.home, (None, ""))[1], locks[job.home],
+                            report)  # fmt: skip
+
+    _removed_elsewhere(work, memory, claimed, report)
+    for (old, new), count in sorted(renamed.items()):
+        report.notices.append(
+            f'deck changed: {count} card(s) were in "{old}" and now belong to "{new}". Anki '
+            f'keeps existing cards in "{old}" when you import (only new cards go to "{new}"): '
+            f'in the Browser, search deck:"{old}", select all, Change Deck to "{new}".'
+        )
+    if not dry_run and not report.diagnostics:
+        for path in remove_orphans(memory, claimed):
+            report.notices.append(
+                f"{path}: its guide is gone and this build took over all its notes; removed"
+            )
+
+
+def _reportable(r: Remembered, memory: Memory) -> bool:
+    """Whether the user has this note: a previous deck held it, or no deck is known at all.
+
+    A live lock entry that the guide's previous deck lacks came from elsewhere (a teammate's
+    lock, a revert): this user never imported it. Notes of an older notetype version are read
+    from the lock only (a deck's notes of unknown notetypes are skipped), and were imported.
+    """
+    if r.removed:
+        return False  # reported when it left
+    retired = SPECS[CardKind(r.entry.kind)].model_id != r.entry.model
+    return r.deck is not None or r.home is None or r.home not in memory.with_decks or retired
+
+
+def _removed_from(job: _Job, memory: Memory, claimed: set[str]) -> None:
+    kinds = {k.value for k in job.kinds}
+    gone = [
+        r.entry
+        for r in memory.home_notes(job.home)
+        if r.entry.guid not in claimed and r.entry.kind in kinds and _reportable(r, memory)
+    ]
+    job.report.removed = gone
+    job.report.status["removed"] = len(gone)
+
+
+def _removed_elsewhere(
+    work: Sequence[_Job], memory: Memory, claimed: set[str], report: BuildReport
+) -> None:
+    """Notes of gone guides that no card of this build took over."""
+    if not any(job.usable for job in work):
+        return
+    by_origin: dict[str, list[NoteEntry]] = defaultdict(list)
+    for r in memory.notes.values():
+        if r.home is None and r.entry.guid not in claimed and _reportable(r, memory):
+            by_origin[r.origin.name].append(r.entry)
+    report.removed_elsewhere = dict(sorted(by_origin.items()))
+
+
+def _lock_for(
+    job: _Job,
+    memory: Memory,
+    claimed: set[str],
+    notetypes: dict[str, NotetypeEntry],
+    entries: list[NoteEntry],
+    built: set[str],
+) -> Lock:
+    """The guide's lock: this build's notes, notes of kinds not built, and removed notes."""
+    kept, removed = [], []
+    for r in memory.home_notes(job.home):
+        if r.entry.guid in claimed:
+            continue
+        if r.entry.kind not in built and not r.removed:
+            kept.append(r.entry)  # a kind this build does not make: left as it was
+        else:
+            removed.append(r.entry)
+    return Lock(job.path.name, notetypes, [*entries, *kept], removed)
+
+
+def _write_lock(lock: Lock, before: str, where: Path, report: BuildReport) -> None:
+    text = lock.to_text()
+    if text == before:
+        return  # a rebuild without edits leaves the file (and its mtime) alone
+    try:
+        write_atomic(where, text.encode("utf-8"))
+    except OSError as exc:
+        report.problems.append(
+            Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
+        )

@@ -181,6 +181,7 @@ def build_command(
             dry_run=dry_run,
             on_guide=advance,
             jobs=jobs or os.cpu_count() or 1,
+            roots=paths or [default_source()],
         )
     _summary(result)
     _removed(result)
@@ -275,14 +276,12 @@ def _summary(result: BuildReport) -> None:
 
 def _removed(result: BuildReport) -> None:
     """Say which notes left the guides, with an Anki search that finds exactly them."""
-    for pkg in result.packages:
-        for guide in pkg.guides:
-            if not guide.removed:
-                continue
-            ids = ",".join(str(e.nid) for e in guide.removed)
-            tense = "would be" if result.dry_run else "are"
-            click.echo(
-                f"{len(guide.removed)} note(s) {tense} no longer in {guide.path.name}; "
-                f"your decks keep them until you delete them. Find them in Anki with:"
-            )
-            click.echo(f"  nid:{ids}")
+    tense = "would be" if result.dry_run else "are"
+    for where, number, search in result.removed_searches():
+        click.echo(
+            f"{number} note(s) {tense} no longer in {where}; your decks keep them until you "
+            "delete them. Find them in Anki (Browse) with:"
+        )
+        click.echo(f"  {search}")
+    for notice in result.notices:
+        click.echo(notice)

@@ -126,7 +126,7 @@ def collect(
             name = deck_name(config, guide, prefix)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
             cards = [c for c in guide.cards if c.kind in config.kinds]
-            for card, key in zip(cards, card_keys(guide, cards), strict=True):
+            for card, (key, _pos) in zip(cards, card_keys(guide, cards), strict=True):
                 fields = {"ID": html.escape(key), **render(card, guide)}
                 front, back = card_sides(card.kind, fields)
                 deck.cards.append(PreviewCard(card.kind, str(card.loc), front, back))

@@ -1,0 +1,206 @@
+"""The lock file beside each guide: a cache of its notes' identities, made to live in git.
+
+``aws.md`` gets ``aws.guidedeck.lock``. It is JSON Lines: a header line (format version, the
+guide's file name, the notetypes as last built), then one line per note, sorted by the note's
+``ID`` field. Sorted, self-contained lines keep a diff to the notes that changed, let git merge
+branches that touched different notes, and make git's ``merge=union`` driver safe: when both
+sides changed one note, both lines survive and the reader keeps the newer one (highest mtime).
+
+The lock is a cache, not the only memory: the decks the user last imported (see
+:mod:`guidedeck.memory`) are the truth it is checked against.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+LOCK_SUFFIX = ".guidedeck.lock"
+"""A guide's lock file is named after it: ``aws.md`` -> ``aws.guidedeck.lock``."""
+LOCK_VERSION = 2
+
+
+@dataclass
+class NoteEntry:
+    """One note as the lock remembers it."""
+
+    id: str
+    """Value of the note's ``ID`` field: set when the note is first made, never changed."""
+    guid: str
+    nid: int
+    kind: str
+    model: int
+    """The notetype id the note was made with: another notetype version means another note."""
+    key: str
+    """The card's natural key at the last build (guide, kind, question, its own name)."""
+    pos: int
+    """The note's place: it was the ``pos``-th card of its kind in its question section."""
+    mtime: int
+    fhash: str
+    """Hash of the fields and tags last emitted (all but ``ID``): unchanged means same note."""
+    chash: str
+    """Hash of the card's own words (no place, guide or file name), for exact matching."""
+    text: str
+    """The card's own words, shortened, for similarity matching."""
+
+
+@dataclass
+class NotetypeEntry:
+    """A notetype as last built: its field/template names and its templates + CSS."""
+
+    model_id: int
+    schema: str
+    design: str
+    mtime: int
+
+
+@dataclass
+class Lock:
+    """One guide's lock file."""
+
+    guide: str = ""
+    """The guide's file name when the lock was written (informational: the lock's own file
+    name ties it to its guide)."""
+    notetypes: dict[str, NotetypeEntry] = field(default_factory=dict)
+    notes: list[NoteEntry] = field(default_factory=list)
+    removed: list[NoteEntry] = field(default_factory=list)
+    """Notes whose item left the guide: kept so the note is found again if the item returns."""
+
+    def to_text(self) -> str:
+        """JSON Lines, header first, then notes sorted by ``ID`` (removed ones after)."""
+        header = {
+            "version": LOCK_VERSION,
+            "guide": self.guide,
+            "notetypes": {k: asdict(v) for k, v in sorted(self.notetypes.items())},
+        }
+        lines = [_dumps(header)]
+        for removed, entries in ((False, self.notes), (True, self.removed)):
+            for entry in sorted(entries, key=lambda e: (e.id, e.guid)):
+                record: dict[str, Any] = asdict(entry)
+                if removed:
+                    record["removed"] = True
+                lines.append(_dumps(record))
+        return "\n".join(lines) + "\n"
+
+    def entries(self) -> list[NoteEntry]:
+        """Every note the lock knows, removed ones included."""
+        return [*self.notes, *self.removed]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class LockError(Exception):
+    """The lock file exists but cannot be used; building would lose every note's identity."""
+
+
+_NOTE_TYPES: dict[str, type] = {f.name: f.type for f in fields(NoteEntry)}  # type: ignore[misc]
+_PY_TYPES = {"str": str, "int": int}
+
+
+def _check_note(record: Any, where: str) -> NoteEntry:
+    if not isinstance(record, dict):
+        raise LockError(f"{where}: a note must be a JSON object")
+    values: dict[str, Any] = {}
+    for name, type_name in _NOTE_TYPES.items():
+        if name not in record:
+            raise LockError(f"{where}: note lacks {name!r}")
+        value = record[name]
+        expected = _PY_TYPES[str(type_name)]
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise LockError(f"{where}: {name!r} must be {expected.__name__}, not {value!r}")
+        values[name] = value
+    return NoteEntry(**values)
+
+
+def _check_notetype(record: Any, where: str) -> NotetypeEntry:
+    if not isinstance(record, dict):
+        raise LockError(f"{where}: a notetype must be a JSON object")
+    try:
+        entry = NotetypeEntry(**record)
+    except TypeError as exc:
+        raise LockError(f"{where}: {exc}") from None
+    if not all(isinstance(getattr(entry, n), int) for n in ("model_id", "mtime")):
+        raise LockError(f"{where}: notetype ids and mtimes must be integers")
+    return entry
+
+
+def parse_lock(text: str) -> Lock:
+    """A lock from its text (version 2, or the older single-JSON version 1).
+
+    Lines left twice by a union merge are folded: for each GUID the entry with the newest mtime
+    wins (a live note over a removed one when equal).
+    """
+    stripped = text.lstrip()
+    if not stripped:
+        return Lock()
+    first = stripped.split("\n", 1)[0]
+    if first.strip() == "{":
+        return _parse_v1(text)
+    lock = Lock()
+    best: dict[str, tuple[NoteEntry, bool]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LockError(f"{where}: not valid JSON ({exc.msg})") from None
+        if isinstance(record, dict) and "version" in record:
+            if record["version"] != LOCK_VERSION:
+                raise LockError(f"{where}: lock version {record['version']!r} is not understood")
+            lock.guide = str(record.get("guide", ""))
+            types = record.get("notetypes", {})
+            if not isinstance(types, dict):
+                raise LockError(f"{where}: 'notetypes' must be an object")
+            for kind, value in types.items():
+                entry = _check_notetype(value, where)
+                known = lock.notetypes.get(kind)
+                if known is None or entry.mtime > known.mtime:
+                    lock.notetypes[kind] = entry
+            continue
+        note = _check_note(record, where)
+        removed = record.get("removed") is True
+        held = best.get(note.guid)
+        if held is None or (note.mtime, not removed) > (held[0].mtime, not held[1]):
+            best[note.guid] = (note, removed)
+    for note, removed in best.values():
+        (lock.removed if removed else lock.notes).append(note)
+    return lock
+
+
+def _parse_v1(text: str) -> Lock:
+    """Version 1: one JSON object, notes per guide file name, content hash of the model."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LockError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise LockError("lock version is not understood")
+    lock = Lock()
+    for kind, value in data.get("notetypes", {}).items():
+        lock.notetypes[kind] = _check_notetype(value, f"notetype {kind!r}")
+    for name, guide in data.get("guides", {}).items():
+        lock.guide = name
+        for part, target in (("notes", lock.notes), ("removed", lock.removed)):
+            for n, record in enumerate(guide.get(part, [])):
+                if isinstance(record, dict):
+                    # version 1 hashed the card model, not the fields: never equal now
+                    record = {**record, "chash": ""}
+                target.append(_check_note(record, f"{part} entry {n + 1}"))
+    return lock
+
+
+def read_lock(path: Path) -> tuple[Lock, str]:
+    """The lock in ``path`` and its text ("" and an empty lock when there is no file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Lock(), ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LockError(f"cannot read: {exc}") from None
+    return parse_lock(text), text

@@ -1,0 +1,293 @@
+"""What identities are recovered from: the decks the user last imported, and the lock files.
+
+The decks guidedeck wrote last time (``*.apkg`` in the output folder) are the truth: they hold
+every note's GUID, note id, mtime and fields exactly as the user imported them. Lock files are a
+cache of the same, committed beside the guides, so a fresh clone (no decks yet) keeps identities;
+they may be stale (a ``git revert`` restores old mtimes), missing (never committed) or renamed.
+Both are read and merged by GUID, the deck winning.
+
+Every remembered note has a *home*: the guide it came from (by the lock beside that guide, or by
+the ``Source`` field of the deck's note). A note whose guide is gone (renamed, moved, deleted) has
+none: any guide of the build may claim it by content, which is how a renamed guide keeps its
+notes, with or without its lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.identity import content_hash, fields_hash, similarity_text
+from guidedeck.lockfile import LOCK_SUFFIX, Lock, LockError, NoteEntry, NotetypeEntry, read_lock
+from guidedeck.models import CardKind
+from guidedeck.notetypes import SPECS
+
+GUIDE_SUFFIXES = (".md", ".mdx")
+
+
+@dataclass
+class Remembered:
+    """A note as last emitted (deck) or recorded (lock)."""
+
+    entry: NoteEntry
+    home: Path | None
+    """The guide it belongs to (resolved path); None when that guide is gone."""
+    origin: Path
+    """The file it was read from (the deck when a deck holds it), for reports."""
+    deck: str | None = None
+    """The deck it was in, in the previous deck file; None when only a lock knows it."""
+    removed: bool = False
+    """Only a lock's list of removed notes knows it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeckNote:
+    """A guidedeck note read back from a deck file."""
+
+    kind: CardKind
+    guid: str
+    nid: int
+    mtime: int
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+    deck: str
+
+
+class DeckReadError(Exception):
+    """A file in the output folder could not be read as a deck."""
+
+
+def read_deck(path: Path) -> list[DeckNote]:
+    """The notes of guidedeck's notetypes in an ``.apkg`` file (other notes are ignored)."""
+    kinds = {spec.model_id: (kind, spec.fields) for kind, spec in SPECS.items()}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read("collection.anki2")
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
+    with _database(data) as conn:
+        try:
+            decks_json = conn.execute("select decks from col").fetchone()[0]
+            names = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
+            deck_of = dict(conn.execute("select nid, did from cards"))
+            rows = conn.execute("select id, guid, mid, mod, flds, tags from notes").fetchall()
+        except (sqlite3.Error, ValueError, TypeError, KeyError) as exc:
+            raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
+    notes = []
+    for nid, guid, mid, mod, flds, tags in rows:
+        if mid not in kinds:
+            continue
+        kind, names_of_fields = kinds[mid]
+        values = flds.split("\x1f")
+        if len(values) != len(names_of_fields):
+            continue  # an older version of the notetype: its notes are not this build's
+        notes.append(
+            DeckNote(
+                kind, guid, nid, mod, dict(zip(names_of_fields, values, strict=True)),
+                tuple(tags.split()), names.get(deck_of.get(nid, 0), ""),
+            )
+        )  # fmt: skip
+    return notes
+
+
+@contextlib.contextmanager
+def _database(data: bytes) -> Iterator[sqlite3.Connection]:
+    conn: sqlite3.Connection = sqlite3.connect(":memory:")
+    try:
+        if hasattr(conn, "deserialize"):
+            conn.deserialize(data)
+            yield conn
+            return
+        conn.close()  # Python 3.10: no deserialize, go through a file
+        with tempfile.TemporaryDirectory(prefix="guidedeck-") as tmp:
+            db = Path(tmp) / "deck.anki2"
+            db.write_bytes(data)
+            conn = sqlite3.connect(db)
+            yield conn
+    finally:
+        conn.close()
+
+
+def deck_entry(note: DeckNote) -> NoteEntry:
+    """A deck's note as a lock entry (its key is its ``ID``, its place unknown)."""
+    fields = note.fields
+    return NoteEntry(
+        id=fields["ID"], guid=note.guid, nid=note.nid, kind=note.kind.value,
+        model=SPECS[note.kind].model_id, key=fields["ID"], pos=0, mtime=note.mtime,
+        fhash=fields_hash(fields, note.tags), chash=content_hash(note.kind, fields),
+        text=similarity_text(note.kind, fields),
+    )  # fmt: skip
+
+
+def _source_name(note: DeckNote) -> str:
+    return html.unescape(note.fields.get("Source", ""))
+
+
+@dataclass
+class Memory:
+    """Every note remembered, by GUID, and what else is taken."""
+
+    notes: dict[str, Remembered] = field(default_factory=dict)
+    locks: dict[Path, tuple[Lock, str]] = field(default_factory=dict)
+    """Each built guide's lock (resolved guide path) and its text as read."""
+    lock_errors: dict[Path, Diagnostic] = field(default_factory=dict)
+    """Built guides whose lock cannot be used: building them would lose identities."""
+    problems: list[Diagnostic] = field(default_factory=list)
+    guids: set[str] = field(default_factory=set)
+    nids: set[int] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)
+    high_water: int = 0
+    """The newest mtime ever emitted: a changed note must be newer than it."""
+    with_decks: set[Path] = field(default_factory=set)
+    """Guides (resolved) some of whose notes a previous deck holds: the user imported them."""
+    orphans: dict[Path, set[str]] = field(default_factory=dict)
+    """Lock and deck files whose guide is gone, with the GUIDs of the live notes they hold."""
+
+    def take(self, entry: NoteEntry) -> None:
+        """Mark an entry's GUID, note id and ``ID`` as used."""
+        self.guids.add(entry.guid)
+        self.nids.add(entry.nid)
+        self.ids.add(entry.id)
+        self.high_water = max(self.high_water, entry.mtime)
+
+    def home_notes(self, guide: Path) -> list[Remembered]:
+        """The notes remembered for ``guide`` (resolved), live ones first."""
+        found = [r for r in self.notes.values() if r.home == guide]
+        return sorted(found, key=lambda r: r.removed)
+
+    def notetypes(self, guide: Path) -> dict[str, NotetypeEntry]:
+        """The notetypes as last built for ``guide``."""
+        lock = self.locks.get(guide)
+        return dict(lock[0].notetypes) if lock else {}
+
+
+def _guide_beside(lock: Path) -> Path | None:
+    stem = lock.name[: -len(LOCK_SUFFIX)]
+    for suffix in GUIDE_SUFFIXES:
+        candidate = lock.with_name(stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _visible_files(root: Path, pattern: str) -> list[Path]:
+    if root.is_file():
+        root = root.parent
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.rglob(pattern)
+        if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
+    )  # fmt: skip
+
+
+def load_memory(
+    guides: Mapping[Path, Path],
+    outputs: Mapping[str, Sequence[Path]],
+    out_dir: Path,
+    roots: Sequence[Path],
+) -> Memory:
+    """Read every lock and previous deck that may know the notes of ``guides``.
+
+    ``guides`` maps each built guide (resolved) to its lock file; ``outputs`` each package file
+    name of this build to its guides (resolved); ``roots`` are the folders the guides were found
+    in, searched for lock files whose guide is gone.
+    """
+    memory = Memory()
+    out_resolved = out_dir.resolve()
+    for guide, lock_file in guides.items():
+        try:
+            lock, text = read_lock(lock_file)
+        except LockError as exc:
+            memory.lock_errors[guide] = Diagnostic.error(SourceLoc(str(lock_file), 1), str(exc))
+            continue
+        memory.locks[guide] = (lock, text)
+        _remember_lock(memory, lock, guide, lock_file)
+
+    read_locks = {p.resolve() for p in guides.values()}
+    for root in roots:
+        for lock_file in _visible_files(root, f"*{LOCK_SUFFIX}"):
+            resolved = lock_file.resolve()
+            if resolved in read_locks or resolved.is_relative_to(out_resolved):
+                continue
+            read_locks.add(resolved)
+            try:
+                lock, _text = read_lock(lock_file)
+            except LockError:
+                continue  # reported when its own guide is built
+            owner = _guide_beside(lock_file)
+            if owner is not None:
+                for entry in lock.entries():  # another guide's notes: only never reuse its ids
+                    memory.take(entry)
+                continue
+            _remember_lock(memory, lock, None, lock_file)
+            memory.orphans[lock_file] = {e.guid for e in lock.notes}
+
+    by_name: dict[str, list[Path]] = {}
+    for guide in guides:
+        by_name.setdefault(guide.name, []).append(guide)
+    folders = {g.parent for g in guides}
+    folders |= {(r if r.is_dir() else r.parent).resolve() for r in roots}
+    for deck_file in sorted(out_dir.glob("*.apkg")) if out_dir.is_dir() else []:
+        try:
+            notes = read_deck(deck_file)
+        except DeckReadError as exc:
+            memory.problems.append(Diagnostic.warning(SourceLoc(str(deck_file), 1), str(exc)))
+            continue
+        package_guides = outputs.get(deck_file.name, ())
+        orphaned: set[str] = set()
+        for note in notes:
+            name = _source_name(note)
+            home = next((g for g in package_guides if g.name == name), None)
+            home = home or next(iter(by_name.get(name, ())), None)
+            if home is None:
+                existing = [f / name for f in folders if name and (f / name).is_file()]
+                home = existing[0].resolve() if existing else None
+            if home is None:
+                orphaned.add(note.guid)
+            _remember_deck_note(memory, note, home, deck_file)
+        if orphaned and len(orphaned) == len(notes) and deck_file.name not in outputs:
+            memory.orphans[deck_file] = orphaned  # a deck of gone guides only, not rewritten
+    return memory
+
+
+def _remember_lock(memory: Memory, lock: Lock, home: Path | None, origin: Path) -> None:
+    for removed, entries in ((False, lock.notes), (True, lock.removed)):
+        for entry in entries:
+            memory.take(entry)
+            known = memory.notes.get(entry.guid)
+            if known is not None and (known.home is not None or home is None):
+                continue
+            memory.notes[entry.guid] = Remembered(entry, home, origin, None, removed)
+
+
+def _remember_deck_note(memory: Memory, note: DeckNote, home: Path | None, origin: Path) -> None:
+    entry = deck_entry(note)
+    memory.take(entry)
+    known = memory.notes.get(note.guid)
+    if known is not None:
+        # the deck is what the user imported: its identity, mtime and content win; the lock
+        # keeps what a deck cannot say (the card's key and place) and, if it knows, the home
+        entry.key, entry.pos = known.entry.key, known.entry.pos
+        home = known.home or home
+    memory.notes[note.guid] = Remembered(entry, home, origin, note.deck, False)
+    if home is not None:
+        memory.with_decks.add(home)
+
+
+def remove_orphans(memory: Memory, claimed: set[str]) -> list[Path]:
+    """Delete lock and deck files of gone guides whose every note this build took over."""
+    removed = []
+    for path, guids in sorted(memory.orphans.items()):
+        if guids and guids <= claimed:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
