@@ -373,6 +373,8 @@ class _Identities:
     note_ids: NoteIds = field(init=False)
     used_ids: set[str] = field(default_factory=set)
     """``ID`` values of this build's notes: no two may share one."""
+    used_nids: set[int] = field(default_factory=set)
+    """Note ids of this build's notes: two branches' builds in one second hand out equal ones."""
     fresh_mtime: int = field(init=False)
     """The mtime of a changed note: newer than anything emitted before (clocks can lag)."""
 
@@ -405,6 +407,8 @@ def _notes_of(
             id_field, nid = before.id, before.nid
             if id_field in ids.used_ids:  # two branches gave one ID to two notes
                 (id_field,) = uniquify([id_field], memory.ids)
+            if nid in ids.used_nids:  # Anki keeps its own id for a note it has (by GUID)
+                nid = ids.note_ids.take()
             if before.fhash == card.fhash and not known.removed and id_field == before.id:
                 status, mtime = "unchanged", before.mtime
             else:
@@ -415,6 +419,7 @@ def _notes_of(
             status, mtime = "added", ids.now
             id_field, guid, nid = ids.new(cand.key)
         ids.used_ids.add(id_field)
+        ids.used_nids.add(nid)
         job.report.status[status] += 1
         notes.append(NoteData(card.kind, {"ID": id_field, **card.fields}, card.tags, guid, nid,
                               mtime))  # fmt: skip
