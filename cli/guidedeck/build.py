@@ -48,7 +48,7 @@ from guidedeck.identity import (
     uniquify,
 )
 from guidedeck.lockfile import LOCK_SUFFIX, Lock, NoteEntry, NotetypeEntry
-from guidedeck.memory import Memory, Remembered, load_memory, remove_orphans
+from guidedeck.memory import Memory, Remembered, load_memory, remove_orphans, text_digest
 from guidedeck.models import Card, CardKind, Guide
 from guidedeck.notetypes import SPECS, design, design_hash, schema_hash
 from guidedeck.package import DeckData, NoteData, make_package, package_bytes, write_atomic
@@ -301,7 +301,8 @@ class _Job:
     report: GuideReport
     usable: bool = False
     title: str = ""
-    cards: list[Candidate] = field(default_factory=list)
+    cards: dict[int, Candidate] = field(default_factory=dict)
+    """Cards by their place in the guide; after matching at home, only those without a note."""
     matched: list[str | None] = field(default_factory=list)
     """Per card: the GUID of the remembered note it continues, or None."""
     packed: bytes = b""
@@ -320,9 +321,16 @@ def _match_home(job: _Job, memory: Memory, claimed: set[str]) -> None:
         for r in memory.home_notes(job.home)
         if r.entry.guid not in claimed and models.get(r.entry.kind) == r.entry.model
     ]
-    found = match([r.entry for r in pool], job.cards)
+    cards = list(job.cards.values())
+    if {c.chash for c in cards} - {r.entry.chash for r in pool}:
+        memory.load_words(pool)  # some card changed: similarity needs the notes' words
+    found = match([r.entry for r in pool], cards)
     job.matched = [None if i is None else pool[i].entry.guid for i in found]
-    claimed.update(g for g in job.matched if g is not None)
+    for j, guid in enumerate(job.matched):
+        if guid is not None:
+            claimed.add(guid)
+            memory.forget_words(guid)
+            del job.cards[j]  # only cards still without a note are matched again
 
 
 def _match_across(jobs: Sequence[_Job], memory: Memory, claimed: set[str]) -> None:
@@ -342,6 +350,7 @@ def _match_across(jobs: Sequence[_Job], memory: Memory, claimed: set[str]) -> No
     if not pool or not slots:
         return
     cards = [job.cards[j] for job, j in slots]
+    memory.load_words(pool)
     entries = [r.entry for r in pool]
     # A guide's own origin (the file where most of its unchanged cards are found: its old lock
     # or deck after a rename) may use key and place as hints; other origins may not.
@@ -503,7 +512,7 @@ def _gather(
                 continue
             job.usable, job.title = True, ready.title
             job.report.title = ready.title
-            job.cards = [c.candidate for c in ready.cards]
+            job.cards = {j: c.candidate for j, c in enumerate(ready.cards)}
             job.packed = zlib.compress(pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL), 1)
             _match_home(job, memory, claimed)
     _match_across(work, memory, claimed)
@@ -535,8 +544,10 @@ def _write(
     failed: set[Path] = set()
     renamed: Counter[tuple[str, str]] = Counter()
     kinds_of: dict[Path, set[str]] = defaultdict(set)
+    matched_of: dict[Path, set[str]] = defaultdict(set)
     for job in work:
         kinds_of[job.home].update(k.value for k in job.kinds)
+        matched_of[job.home].update(g for g in job.matched if g is not None)
 
     for n, config in enumerate(packages):
         pkg = report.packages[n]
@@ -592,12 +603,16 @@ def _write(
             continue
         pkg.written = True
         for job in jobs:
+            job.packed = b""
             pending_locks[job.home].remove(job)
             if not pending_locks[job.home] and job.home not in failed:
                 lock = _lock_for(job, memory, claimed, notetypes[job.home],
-                                 lock_entries[job.home], kinds_of[job.home])  # fmt: skip
-                _write_lock(lock, memory.locks.get(job.home, (None, ""))[1], locks[job.home],
+                                 lock_entries.pop(job.home), kinds_of[job.home])  # fmt: skip
+                _write_lock(lock, memory.lock_digests.get(job.home, ""), locks[job.home],
                             report)  # fmt: skip
+                # written: what this build holds of the guide would only make memory grow
+                # with the number of guides
+                memory.release(job.home, matched_of.pop(job.home))
 
     _removed_elsewhere(work, memory, claimed, report)
     for (old, new), count in sorted(renamed.items()):
@@ -672,7 +687,7 @@ def _lock_for(
 
 def _write_lock(lock: Lock, before: str, where: Path, report: BuildReport) -> None:
     text = lock.to_text()
-    if text == before:
+    if text_digest(text) == before:
         return  # a rebuild without edits leaves the file (and its mtime) alone
     try:
         write_atomic(where, text.encode("utf-8"))

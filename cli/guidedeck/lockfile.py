@@ -22,7 +22,7 @@ LOCK_SUFFIX = ".guidedeck.lock"
 LOCK_VERSION = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class NoteEntry:
     """One note as the lock remembers it."""
 

@@ -15,6 +15,7 @@ notes, with or without its lock.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import json
 import sqlite3
@@ -33,7 +34,7 @@ from guidedeck.notetypes import SPECS
 GUIDE_SUFFIXES = (".md", ".mdx")
 
 
-@dataclass
+@dataclass(slots=True)
 class Remembered:
     """A note as last emitted (deck) or recorded (lock)."""
 
@@ -117,13 +118,17 @@ def _database(data: bytes) -> Iterator[sqlite3.Connection]:
 
 
 def deck_entry(note: DeckNote) -> NoteEntry:
-    """A deck's note as a lock entry (its key is its ``ID``, its place unknown)."""
+    """A deck's note as a lock entry (its key is its ``ID``, its place unknown).
+
+    Its words are left out (``text`` empty) until a similarity match needs them: a rebuild
+    matches most notes by content hash alone, and words for every note of every deck would
+    make memory grow with the number of guides (see :meth:`Memory.load_words`).
+    """
     fields = note.fields
     return NoteEntry(
         id=fields["ID"], guid=note.guid, nid=note.nid, kind=note.kind.value,
         model=SPECS[note.kind].model_id, key=fields["ID"], pos=0, mtime=note.mtime,
-        fhash=fields_hash(fields, note.tags), chash=content_hash(note.kind, fields),
-        text=similarity_text(note.kind, fields),
+        fhash=fields_hash(fields, note.tags), chash=content_hash(note.kind, fields), text="",
     )  # fmt: skip
 
 
@@ -136,8 +141,10 @@ class Memory:
     """Every note remembered, by GUID, and what else is taken."""
 
     notes: dict[str, Remembered] = field(default_factory=dict)
-    locks: dict[Path, tuple[Lock, str]] = field(default_factory=dict)
-    """Each built guide's lock (resolved guide path) and its text as read."""
+    notetypes_of: dict[Path, dict[str, NotetypeEntry]] = field(default_factory=dict)
+    """Each built guide's notetypes as its lock recorded them (resolved guide path)."""
+    lock_digests: dict[Path, str] = field(default_factory=dict)
+    """A hash of each built guide's lock text as read: an unchanged lock is not rewritten."""
     lock_errors: dict[Path, Diagnostic] = field(default_factory=dict)
     """Built guides whose lock cannot be used: building them would lose identities."""
     problems: list[Diagnostic] = field(default_factory=list)
@@ -150,6 +157,8 @@ class Memory:
     """Guides (resolved) some of whose notes a previous deck holds: the user imported them."""
     orphans: dict[Path, set[str]] = field(default_factory=dict)
     """Lock and deck files whose guide is gone, with the GUIDs of the live notes they hold."""
+    _by_home: dict[Path | None, list[Remembered]] | None = None
+    _worded: set[Path] = field(default_factory=set)
 
     def take(self, entry: NoteEntry) -> None:
         """Mark an entry's GUID, note id and ``ID`` as used."""
@@ -160,13 +169,47 @@ class Memory:
 
     def home_notes(self, guide: Path) -> list[Remembered]:
         """The notes remembered for ``guide`` (resolved), live ones first."""
-        found = [r for r in self.notes.values() if r.home == guide]
-        return sorted(found, key=lambda r: r.removed)
+        if self._by_home is None:
+            self._by_home = {}
+            for r in self.notes.values():
+                self._by_home.setdefault(r.home, []).append(r)
+            for found in self._by_home.values():
+                found.sort(key=lambda r: r.removed)
+        return self._by_home.get(guide, [])
 
     def notetypes(self, guide: Path) -> dict[str, NotetypeEntry]:
         """The notetypes as last built for ``guide``."""
-        lock = self.locks.get(guide)
-        return dict(lock[0].notetypes) if lock else {}
+        return dict(self.notetypes_of.get(guide, {}))
+
+    def load_words(self, notes: Sequence[Remembered]) -> None:
+        """Read the words of ``notes`` that came from decks (each deck read once)."""
+        wanted: dict[Path, set[str]] = {}
+        for r in notes:
+            if r.deck is not None and not r.entry.text and r.origin not in self._worded:
+                wanted.setdefault(r.origin, set()).add(r.entry.guid)
+        for deck_file, guids in wanted.items():
+            self._worded.add(deck_file)
+            with contextlib.suppress(DeckReadError):
+                for note in read_deck(deck_file):
+                    if note.guid in guids and note.guid in self.notes:
+                        self.notes[note.guid].entry.text = similarity_text(note.kind, note.fields)
+
+    def release(self, guide: Path, matched: set[str]) -> None:
+        """Forget a written guide: the notes its cards continued, and its index entry."""
+        for guid in matched:
+            self.notes.pop(guid, None)
+        if self._by_home is not None:
+            self._by_home.pop(guide, None)
+
+    def forget_words(self, guid: str) -> None:
+        """A claimed note is matched for good: its words and key are no longer needed."""
+        entry = self.notes[guid].entry
+        entry.text = entry.key = ""
+
+
+def text_digest(text: str) -> str:
+    """A short hash of a file's text (empty text: empty digest)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
 
 
 def _guide_beside(lock: Path) -> Path | None:
@@ -202,16 +245,20 @@ def load_memory(
     in, searched for lock files whose guide is gone.
     """
     memory = Memory()
-    out_resolved = out_dir.resolve()
+    # Decks first: they are the truth, and a lock entry for a note a deck holds then only adds
+    # what a deck cannot say (the card's key and place), so no note is held twice.
+    _remember_decks(memory, guides, outputs, out_dir, roots)
     for guide, lock_file in guides.items():
         try:
             lock, text = read_lock(lock_file)
         except LockError as exc:
             memory.lock_errors[guide] = Diagnostic.error(SourceLoc(str(lock_file), 1), str(exc))
             continue
-        memory.locks[guide] = (lock, text)
+        memory.notetypes_of[guide] = lock.notetypes
+        memory.lock_digests[guide] = text_digest(text)
         _remember_lock(memory, lock, guide, lock_file)
 
+    out_resolved = out_dir.resolve()
     read_locks = {p.resolve() for p in guides.values()}
     for root in roots:
         for lock_file in _visible_files(root, f"*{LOCK_SUFFIX}"):
@@ -223,14 +270,23 @@ def load_memory(
                 lock, _text = read_lock(lock_file)
             except LockError:
                 continue  # reported when its own guide is built
-            owner = _guide_beside(lock_file)
-            if owner is not None:
+            if _guide_beside(lock_file) is not None:
                 for entry in lock.entries():  # another guide's notes: only never reuse its ids
                     memory.take(entry)
                 continue
             _remember_lock(memory, lock, None, lock_file)
             memory.orphans[lock_file] = {e.guid for e in lock.notes}
+    return memory
 
+
+def _remember_decks(
+    memory: Memory,
+    guides: Mapping[Path, Path],
+    outputs: Mapping[str, Sequence[Path]],
+    out_dir: Path,
+    roots: Sequence[Path],
+) -> None:
+    """Every guidedeck note of the decks in ``out_dir``, with its home by its ``Source``."""
     by_name: dict[str, list[Path]] = {}
     for guide in guides:
         by_name.setdefault(guide.name, []).append(guide)
@@ -253,10 +309,13 @@ def load_memory(
                 home = existing[0].resolve() if existing else None
             if home is None:
                 orphaned.add(note.guid)
-            _remember_deck_note(memory, note, home, deck_file)
+            else:
+                memory.with_decks.add(home)
+            entry = deck_entry(note)
+            memory.take(entry)
+            memory.notes[note.guid] = Remembered(entry, home, deck_file, note.deck, False)
         if orphaned and len(orphaned) == len(notes) and deck_file.name not in outputs:
             memory.orphans[deck_file] = orphaned  # a deck of gone guides only, not rewritten
-    return memory
 
 
 def _remember_lock(memory: Memory, lock: Lock, home: Path | None, origin: Path) -> None:
@@ -264,23 +323,18 @@ def _remember_lock(memory: Memory, lock: Lock, home: Path | None, origin: Path) 
         for entry in entries:
             memory.take(entry)
             known = memory.notes.get(entry.guid)
-            if known is not None and (known.home is not None or home is None):
+            if known is None:
+                memory.notes[entry.guid] = Remembered(entry, home, origin, None, removed)
                 continue
-            memory.notes[entry.guid] = Remembered(entry, home, origin, None, removed)
-
-
-def _remember_deck_note(memory: Memory, note: DeckNote, home: Path | None, origin: Path) -> None:
-    entry = deck_entry(note)
-    memory.take(entry)
-    known = memory.notes.get(note.guid)
-    if known is not None:
-        # the deck is what the user imported: its identity, mtime and content win; the lock
-        # keeps what a deck cannot say (the card's key and place) and, if it knows, the home
-        entry.key, entry.pos = known.entry.key, known.entry.pos
-        home = known.home or home
-    memory.notes[note.guid] = Remembered(entry, home, origin, note.deck, False)
-    if home is not None:
-        memory.with_decks.add(home)
+            if known.deck is not None:  # a deck holds it: its identity and content win
+                known.entry.key, known.entry.pos = entry.key, entry.pos
+                if known.home is None and home is not None:
+                    known.home = home
+                    memory.with_decks.add(home)
+            elif (known.home is None and home is not None) or (known.removed and not removed):
+                # two locks know the note (a renamed guide's old lock, a merge): the guide
+                # that has it live is its home
+                memory.notes[entry.guid] = Remembered(entry, home, origin, None, removed)
 
 
 def remove_orphans(memory: Memory, claimed: set[str]) -> list[Path]:
