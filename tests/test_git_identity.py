@@ -69,29 +69,20 @@ def edit_round(m: Model) -> None:
     EDITS["edit-cell"](m, m.questions[2])
 
 
-def test_rename_with_its_lock_keeps_every_note(start: tuple[User, Model]) -> None:
+@pytest.mark.parametrize("with_lock", [True, False], ids=["lock-renamed", "lock-forgotten"])
+def test_rename_keeps_every_note(start: tuple[User, Model], with_lock: bool) -> None:
     user, _m = start
     notes = user.col.note_count()
     git(user.repo, "mv", "guides/network.md", "guides/networking.md")
-    git(user.repo, "mv", "guides/network.guidedeck.lock", "guides/networking.guidedeck.lock")
+    if with_lock:
+        git(user.repo, "mv", "guides/network.guidedeck.lock", "guides/networking.guidedeck.lock")
     commit_all(user.repo, "rename")
     measure = user.sync()
     assert measure.clean() and measure.added == 0, measure
     assert user.col.note_count() == notes
     assert "no longer in" not in user.output
-    # the old deck file of the gone guide was taken over whole, so it is tidied away
+    # the gone guide's deck (and forgotten lock) were taken over whole, so they are tidied away
     assert not (user.out / "network.apkg").exists()
-
-
-def test_rename_without_its_lock_keeps_every_note(start: tuple[User, Model]) -> None:
-    user, _m = start
-    notes = user.col.note_count()
-    git(user.repo, "mv", "guides/network.md", "guides/networking.md")
-    commit_all(user.repo, "rename, lock forgotten")
-    measure = user.sync()
-    assert measure.clean() and measure.added == 0, measure
-    assert user.col.note_count() == notes
-    assert "no longer in" not in user.output
     assert not (user.repo / "guides" / "network.guidedeck.lock").exists()
     assert (user.repo / "guides" / "networking.guidedeck.lock").exists()
 
