@@ -168,10 +168,17 @@ def folder_locks(folders: Sequence[Path]) -> Iterator[None]:
     The lock files live in the system's temporary folder, named by a hash of the folder's path,
     so nothing is added to the user's guide folders.
     """
+    import getpass
+
     from filelock import FileLock
 
-    where = Path(tempfile.gettempdir()) / "guidedeck-locks"
-    where.mkdir(exist_ok=True)
+    # one folder per user: a folder another user made would not be writable
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a uid with no name (containers)
+        user = "anyone"
+    where = Path(tempfile.gettempdir()) / f"guidedeck-locks-{user}"
+    where.mkdir(mode=0o700, exist_ok=True)
     names = sorted({hashlib.sha256(str(f.resolve()).encode()).hexdigest()[:24] for f in folders})
     with ExitStack() as stack:
         for name in names:
