@@ -320,13 +320,19 @@ class _Job:
         return prepared
 
 
+def _current(entry: NoteEntry) -> bool:
+    """Whether a note was made with today's notetype version of its kind (else it is retired:
+    a new notetype version makes new notes)."""
+    return SPECS[CardKind(entry.kind)].model_id == entry.model
+
+
 def _match_home(job: _Job, memory: Memory, claimed: set[str]) -> None:
     """Match a guide's cards to the notes remembered for that guide."""
-    models = {k.value: SPECS[k].model_id for k in job.kinds}
+    kinds = {k.value for k in job.kinds}
     pool = [
         r
         for r in memory.home_notes(job.home)
-        if r.entry.guid not in claimed and models.get(r.entry.kind) == r.entry.model
+        if r.entry.guid not in claimed and r.entry.kind in kinds and _current(r.entry)
     ]
     cards = list(job.cards.values())
     if {c.chash for c in cards} - {r.entry.chash for r in pool}:
@@ -351,7 +357,7 @@ def _match_across(jobs: Sequence[_Job], memory: Memory, claimed: set[str]) -> No
         for r in memory.notes.values()
         if r.entry.guid not in claimed
         and (r.home is None or r.entry.kind in built.get(r.home, ()))
-        and SPECS[CardKind(r.entry.kind)].model_id == r.entry.model
+        and _current(r.entry)
     ]
     slots = [(job, j) for job in jobs if job.usable for j, g in enumerate(job.matched) if g is None]
     if not pool or not slots:
@@ -644,7 +650,7 @@ def _reportable(r: Remembered, memory: Memory) -> bool:
     """
     if r.removed:
         return False  # reported when it left
-    retired = SPECS[CardKind(r.entry.kind)].model_id != r.entry.model
+    retired = not _current(r.entry)
     return r.deck is not None or r.home is None or r.home not in memory.with_decks or retired
 
 

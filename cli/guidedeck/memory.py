@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.guides import GUIDE_SUFFIXES
 from guidedeck.identity import content_hash, fields_hash, similarity_text
 from guidedeck.lockfile import LOCK_SUFFIX, Lock, LockError, NoteEntry, NotetypeEntry, read_lock
 from guidedeck.models import CardKind
 from guidedeck.notetypes import SPECS
-
-GUIDE_SUFFIXES = (".md", ".mdx")
 
 
 @dataclass(slots=True)
