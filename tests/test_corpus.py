@@ -92,6 +92,12 @@ def test_rows_left_out_are_exactly_the_half_empty_ones() -> None:
     guide = parsed(next(p for p in GUIDES if p.name == "postgresql.md")).guide
     lines = {f.loc.line for f in guide.facts}
     assert {247, 927}.isdisjoint(lines)
+    # and each is reported, where it is, rather than dropped in silence
+    reported = parsed(next(p for p in GUIDES if p.name == "postgresql.md")).diagnostics
+    assert [(d.loc.line, "only one filled cell" in d.message) for d in reported] == [
+        (247, True),
+        (927, True),
+    ]
     tables = {f.table for g in all_guides() for f in g.facts}
     rows = sum(len(t.rows) for t in tables)
     assert rows == 823 + 2

@@ -35,6 +35,8 @@ def card_dict(card: Card) -> dict[str, Any]:
         )
     elif isinstance(card, Fact):
         data.update(context=card.context, headers=list(card.headers), cells=list(card.cells))
+        if card.given or card.numbered:
+            data.update(given=card.headers[card.given] if card.given else None, row=card.row + 1)
     elif isinstance(card, Contrast):
         data.update(
             mistake=_answer(card.mistake),
@@ -42,6 +44,8 @@ def card_dict(card: Card) -> dict[str, Any]:
             explanation=card.explanation,
             origin=card.origin,
         )
+        if card.part:
+            data.update(part=card.part)
     elif isinstance(card, Scenario):
         q = card.question
         data.update(
@@ -53,6 +57,10 @@ def card_dict(card: Card) -> dict[str, Any]:
             challenge=card.challenge,
             outline=[item.title for item in card.outline],
         )
+        if card.answer:
+            data.update(answer=card.answer)
+        if card.reveals:
+            data.update(reveals=[{"label": r.label, "text": r.text} for r in card.reveals])
     return data
 
 

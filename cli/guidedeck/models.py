@@ -70,6 +70,11 @@ class Fact:
     context: str
     """Text of the nearest heading above the table (Markdown)."""
     section: Question | None
+    given: int = 0
+    """A column (>= 1) shown on the front beside the first cell, because rows of this table
+    share their first cell and this column tells them apart; 0 when the first cell is enough."""
+    numbered: bool = False
+    """True when nothing but the row's place tells it from a row with the same first cells."""
     kind: CardKind = field(default=CardKind.FACT, init=False)
 
     @property
@@ -109,6 +114,9 @@ class Contrast:
     section: Question | None
     origin: str
     """``"callout"`` or ``"JuniorVsSenior"``."""
+    part: str = ""
+    """Which part of its question the contrast is about (a heading, or ``part 2 of 3``), set when
+    the question holds several contrasts, so their fronts differ; empty otherwise."""
     kind: CardKind = field(default=CardKind.CONTRAST, init=False)
 
 
@@ -123,16 +131,34 @@ class OutlineItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Reveal:
+    """Something a question section holds that would give its answer away: tests, expected
+    output, a solution. Always on the back, under its label."""
+
+    loc: SourceLoc
+    label: str
+    """What it is, as the guide names it (``Test cases``, ``Output``)."""
+    text: str
+    """Markdown (usually one fenced code block)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A question section as a whole: scenario and challenge in front, answer outline behind."""
 
     loc: SourceLoc
     question: Question
     scenario: str
-    """``## The Scenario`` body (Markdown, code included; MDX wrappers removed)."""
+    """The set-up: ``## The Scenario`` body, or whatever precedes the task and the answer
+    (Markdown, code included; a code runner's exercise code kept, its tests left out)."""
     challenge: str
     """``## The Challenge`` body (Markdown), call-outs excluded."""
     outline: tuple[OutlineItem, ...]
+    """The answer's structure: its headings, else its bold step lines."""
+    answer: str = ""
+    """The start of the answer (Markdown), when its outline alone says too little; cut between
+    blocks, never inside one, and then marked as continuing in the guide."""
+    reveals: tuple[Reveal, ...] = ()
     kind: CardKind = field(default=CardKind.SCENARIO, init=False)
 
     @property
@@ -177,6 +203,7 @@ __all__ = [
     "OutlineItem",
     "Question",
     "Quiz",
+    "Reveal",
     "Scenario",
     "Table",
 ]

@@ -205,7 +205,22 @@ def render(card: Card, guide: Guide) -> dict[str, str]:
         }
     if isinstance(card, Fact):
         headers = card.headers
-        asks = " · ".join(inline_html(_column_name(headers, n)) for n in range(1, len(headers)))
+        asks = " · ".join(
+            inline_html(_column_name(headers, n)) for n in range(1, len(headers)) if n != card.given
+        )
+        subject = (
+            f'<span class="gd-subject-label">{inline_html(_column_name(headers, 0))}</span>'
+            f"{inline_html(card.cells[0]) or '—'}"
+        )
+        if card.given:
+            subject += (
+                f'<span class="gd-given"><span class="gd-subject-label">'
+                f"{inline_html(_column_name(headers, card.given))}</span>"
+                f"{inline_html(card.cells[card.given])}</span>"
+            )
+        elif card.numbered:
+            subject += f'<span class="gd-given">row {card.row + 1} of the table</span>'
+
         cells = "".join(
             f'<div class="gd-cell"><dt>{inline_html(_column_name(headers, n))}</dt>'
             f"<dd>{inline_html(cell) or '—'}</dd></div>"
@@ -216,18 +231,16 @@ def render(card: Card, guide: Guide) -> dict[str, str]:
             **common,
             "Section": section_html,
             "Context": inline_html(card.context) or html.escape(guide.title),
-            "Subject": (
-                f'<span class="gd-subject-label">{inline_html(_column_name(headers, 0))}</span>'
-                f"{inline_html(card.cells[0]) or '—'}"
-            ),
+            "Subject": subject,
             "Asks": asks,
             "Cells": f'<dl class="gd-cells">{cells}</dl>',
             "Table": _table_html(card),
         }
     if isinstance(card, Contrast):
+        part = f'<span class="gd-part-name">{inline_html(card.part)}</span>' if card.part else ""
         return {
             **common,
-            "Section": section_html,
+            "Section": " · ".join(p for p in (section_html, part) if p),
             "Mistake": _answer_html(card.mistake),
             "Senior": _answer_html(card.senior),
             "Explanation": markdown_html(card.explanation),
@@ -238,6 +251,14 @@ def render(card: Card, guide: Guide) -> dict[str, str]:
             f'<li class="gd-level-{item.level}">{inline_html(item.title)}</li>'
             for item in card.outline
         )
+        back = [f'<ol class="gd-outline">{outline}</ol>' if outline else ""]
+        if card.answer:
+            back.append(f'<div class="gd-answer-text">{markdown_html(card.answer)}</div>')
+        back.extend(
+            f'<section class="gd-reveal"><h4 class="gd-reveal-label">{html.escape(r.label)}</h4>'
+            f"{markdown_html(r.text)}</section>"
+            for r in card.reveals
+        )
         return {
             **common,
             "Title": inline_html(q.title),
@@ -245,7 +266,8 @@ def render(card: Card, guide: Guide) -> dict[str, str]:
             "Category": html.escape(q.category),
             "Scenario": markdown_html(card.scenario),
             "Challenge": markdown_html(card.challenge),
-            "Outline": f'<ol class="gd-outline">{outline}</ol>' if outline else "",
+            # the field keeps its released name; it holds the whole answer side
+            "Outline": "".join(back),
         }
     raise TypeError(f"not a card: {card!r}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -18,7 +19,6 @@ from guidedeck.models import (
     Answer,
     Contrast,
     Fact,
-    OutlineItem,
     Question,
     Quiz,
     Scenario,
@@ -26,8 +26,13 @@ from guidedeck.models import (
 )
 from guidedeck.parse.blocks import Block, Source
 from guidedeck.parse.jsx import Attr, JsRaw, JsValue, TemplateString
+from guidedeck.parse.languages import LanguageCounter
+from guidedeck.parse.sections import SectionReader, excerpt_of, is_runner
 
 QUIZ_COMPONENT = "InterviewQuiz"
+EXPLANATION_BUDGET = 2_500
+"""Characters of a comparison's body shown on its card; a whole answer wrapped in the component
+(some run to 17,000 characters) is cut between blocks and marked as continuing in the guide."""
 CONTRAST_COMPONENT = "JuniorVsSenior"
 KNOWN_COMPONENTS = frozenset({QUIZ_COMPONENT, CONTRAST_COMPONENT})
 OVERVIEW_HEADING = "questions overview"
@@ -37,8 +42,6 @@ text is shortened with a warning, which also bounds the cost of rendering hostil
 
 _QUICK_CHECK = re.compile(r"^\W*quick[\s-]*check\W*$", re.IGNORECASE)
 _QUESTION = re.compile(r"^question\s+(\d+)\s*[:.)\-\u2013\u2014]\s*(.+)$", re.IGNORECASE)
-_SCENARIO = re.compile(r"^\W*(?:the\s+)?scenario\W*$", re.IGNORECASE)
-_CHALLENGE = re.compile(r"^\W*(?:the\s+)?challenge\W*$", re.IGNORECASE)
 _TYPE = re.compile(r"\*\*type:?\*\*:?\s*([^|*\n]+)", re.IGNORECASE)
 _CATEGORY = re.compile(r"\*\*category:?\*\*:?\s*([^|*\n]+)", re.IGNORECASE)
 _OPTION = re.compile(
@@ -58,6 +61,13 @@ _DETAILS_OPEN = re.compile(r"<details\b[^>]*>", re.IGNORECASE)
 _SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 _SLUG = re.compile(r"[^a-z0-9]+")
+_PART_HEADING = re.compile(
+    r"^\W*(?:the\s+)?(?:scenario|challenge|task|quick[\s-]*check)\W*$", re.IGNORECASE
+)
+_ATTR_LINE = re.compile(r"^[ \t]+([A-Za-z_][\w-]*)=[{\"']", re.MULTILINE)
+_ORPHAN_END = re.compile(r"^[ \t]*/>[ \t]*\Z", re.MULTILINE)
+_OPENER = re.compile(r"^[ \t]*<[A-Za-z]", re.MULTILINE)
+_CODE_END = re.compile(r"[{}();,>\[\]`]\s*$")
 
 
 @dataclass
@@ -87,19 +97,15 @@ def flatten(blocks: list[Block]) -> Iterator[Block]:
     """Blocks in order, with unknown MDX wrappers replaced by their children."""
     for block in blocks:
         tag = block.tag
-        if block.type == "mdx_wrapper" and tag is not None and tag.name not in KNOWN_COMPONENTS:
+        if (
+            block.type == "mdx_wrapper"
+            and tag is not None
+            and tag.name not in KNOWN_COMPONENTS
+            and not is_runner(block)
+        ):
             yield from flatten(block.children)
         else:
             yield block
-
-
-@dataclass
-class _Section:
-    question: Question
-    scenario: list[Block] = field(default_factory=list)
-    challenge: list[Block] = field(default_factory=list)
-    outline: list[OutlineItem] = field(default_factory=list)
-    region: str = "intro"
 
 
 @dataclass
@@ -117,8 +123,11 @@ class Extractor:
         self.src = source
         self.out = Extracted()
         self.heading = ""
-        self.section: _Section | None = None
+        self.section: SectionReader | None = None
         self.mistake: _Callout | None = None
+        self.languages = LanguageCounter()
+        self.contexts: dict[int, str] = {}
+        """Nearest heading of each contrast, by ``id()`` (contrasts are frozen)."""
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -142,6 +151,10 @@ class Extractor:
     def question(self) -> Question | None:
         return self.section.question if self.section else None
 
+    def _contrast(self, contrast: Contrast) -> None:
+        self.out.contrasts.append(contrast)
+        self.contexts[id(contrast)] = self.heading
+
     # --- the walk --------------------------------------------------------------------------------
 
     def run(self, tree: list[Block]) -> Extracted:
@@ -157,7 +170,10 @@ class Extractor:
                     f"quotes or lists nested too deeply; lines {block.line + 1} to {block.end} "
                     "skipped",
                 )
-        items = list(flatten(tree))
+        items = self._drop_orphans(list(flatten(tree)))
+        for block in _all_blocks(tree):
+            if block.type == "fence":
+                self.languages.add(block.token.info, None)
         i, after_rule = 0, False
         while i < len(items):
             block = items[i]
@@ -170,8 +186,99 @@ class Extractor:
         self._end_section()
         self._flush_mistake()
         self._check_duplicate_quizzes()
+        self._name_contrast_parts()
+        self._infer_languages()
+        self._tell_rows_apart()
         self._cap_texts()
         return self.out
+
+    def _name_contrast_parts(self) -> None:
+        """Give each of several contrasts in one question a part name, so their fronts differ."""
+        groups: dict[Question | None, list[int]] = {}
+        for n, contrast in enumerate(self.out.contrasts):
+            groups.setdefault(contrast.section, []).append(n)
+        for section, members in groups.items():
+            if len(members) < 2 and section is not None:
+                continue
+            names = [self._part_name(self.out.contrasts[n], section) for n in members]
+            counts = Counter(names)
+            for k, (n, name) in enumerate(zip(members, names, strict=True)):
+                if not name or counts[name] > 1:
+                    place = f"part {k + 1} of {len(members)}"
+                    name = f"{name} ({place})" if name else place
+                self.out.contrasts[n] = replace(self.out.contrasts[n], part=name)
+
+    def _part_name(self, contrast: Contrast, section: Question | None) -> str:
+        heading = self.contexts.get(id(contrast), "").strip()
+        if section is not None and (
+            _QUESTION.match(heading) or _PART_HEADING.match(heading) or heading == section.title
+        ):
+            return ""
+        return heading
+
+    def _infer_languages(self) -> None:
+        """Code a component gave without a language gets the one its surroundings use."""
+        for n, contrast in enumerate(self.out.contrasts):
+            sides = []
+            for side in (contrast.mistake, contrast.senior):
+                if side.code and not side.language:
+                    side = replace(side, language=self.languages.infer(side.code, contrast.section))
+                sides.append(side)
+            if sides != [contrast.mistake, contrast.senior]:
+                self.out.contrasts[n] = replace(contrast, mistake=sides[0], senior=sides[1])
+
+    def _tell_rows_apart(self) -> None:
+        """Rows of one table that share their first cell would make cards with one front:
+        show a column that tells them apart, else number them."""
+        groups: dict[tuple[int, str], list[int]] = {}
+        for n, fact in enumerate(self.out.facts):
+            subject = " ".join(fact.cells[0].lower().split())
+            groups.setdefault((id(fact.table), subject), []).append(n)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            rows = [self.out.facts[n] for n in members]
+            width = len(rows[0].headers)
+            given = next(
+                (
+                    c
+                    for c in range(1, width - 1)
+                    if all(r.cells[c].strip() for r in rows)
+                    and len({" ".join(r.cells[c].lower().split()) for r in rows}) == len(rows)
+                ),
+                0,
+            )
+            for n, fact in zip(members, rows, strict=True):
+                self.out.facts[n] = replace(fact, given=given, numbered=not given)
+
+    def _drop_orphans(self, items: list[Block]) -> list[Block]:
+        """Leave out what remains of a component whose opening ``<Name`` line is missing.
+
+        Such text (attribute lines such as ``rightAnswer={`...`}`` ending in ``/>``, often
+        after stray code) would otherwise land on a card as prose. It is reported instead.
+        """
+        kept: list[Block] = []
+        for block in items:
+            if block.type not in ("paragraph", "html_block", "code_block"):
+                kept.append(block)
+                continue
+            text = self.src.lines(block.line, block.end)
+            first = _ATTR_LINE.search(text)
+            if not (first and _ORPHAN_END.search(text)) or _OPENER.search(text, 0, first.start()):
+                kept.append(block)
+                continue
+            attrs = _ATTR_LINE.findall(text)
+            start = block.line
+            while kept and _codelike(kept[-1], self.src):
+                start = kept.pop().line
+            names = ", ".join(dict.fromkeys(a for a in attrs))
+            self.warning(
+                self.loc(start),
+                f"component attributes ({names}) end in '/>' at line {block.end} but the "
+                f"component's opening '<Name' line is missing; lines {start + 1} to "
+                f"{block.end} skipped",
+            )
+        return kept
 
     def _cap_texts(self) -> None:
         out = self.out
@@ -227,13 +334,26 @@ class Extractor:
 
     def _block(self, block: Block) -> None:
         kind = block.type
+        section = self.section
+        if section is not None:
+            for inner in block.walk():
+                if inner.type == "fence":
+                    self.languages.add(inner.token.info, section.question)
         if kind == "front_matter":
             self._front_matter(block)
-        elif kind == "table":
+            return
+        if kind == "table":
             self._table(block)
         elif kind == "blockquote":
             if self._blockquote(block):
                 return
+        elif is_runner(block):
+            for inner in block.walk():
+                if inner.type == "table":
+                    self._table(inner)
+            if section is not None:
+                section.runner(block)
+            return
         elif kind in ("mdx_component", "mdx_wrapper"):
             self._component(block)
             return
@@ -241,11 +361,8 @@ class Extractor:
             for inner in block.walk():
                 if inner.type == "table":
                     self._table(inner)
-        if self.section is not None and kind not in ("front_matter", "mdx_error"):
-            if self.section.region == "scenario":
-                self.section.scenario.append(block)
-            elif self.section.region == "challenge":
-                self.section.challenge.append(block)
+        if section is not None and _is_prose(block):
+            section.block(block)
 
     def _heading(self, items: list[Block], i: int, after_rule: bool) -> int:
         block = items[i]
@@ -264,15 +381,8 @@ class Extractor:
         self.heading = text
         if _QUICK_CHECK.match(text):
             return self._quick_check(items, i)
-        section = self.section
-        if section is not None:
-            if _SCENARIO.match(text):
-                section.region = "scenario"
-            elif _CHALLENGE.match(text):
-                section.region = "challenge"
-            elif section.region != "intro":
-                section.region = "answer"
-                section.outline.append(OutlineItem(self.loc(block.line), level, text))
+        if self.section is not None:
+            self.section.heading(block, level)
         return i + 1
 
     # --- question sections and scenarios ---------------------------------------------------------
@@ -291,24 +401,14 @@ class Extractor:
                     break
         question = Question(self.loc(items[i].line), number, title, qtype, category)
         self.out.questions.append(question)
-        self.section = _Section(question)
+        self.section = SectionReader(question, self.src, self.path, self.warning)
 
     def _end_section(self) -> None:
         section, self.section = self.section, None
         if section is None:
             return
         self._flush_mistake()
-        q = section.question
-        scenario = self.src.blocks([b for b in section.scenario if _is_prose(b)])
-        challenge = self.src.blocks([b for b in section.challenge if _is_prose(b)])
-        if not scenario and not challenge:
-            self.warning(
-                q.loc,
-                f"Question {q.number} has no 'The Scenario' or 'The Challenge' text; "
-                "no scenario card made",
-            )
-            return
-        self.out.scenarios.append(Scenario(q.loc, q, scenario, challenge, tuple(section.outline)))
+        self.out.scenarios.append(section.finish())
 
     # --- quick checks ----------------------------------------------------------------------------
 
@@ -528,7 +628,7 @@ class Extractor:
         attrs = tag.attrs
         language = _string_attr(attrs, "language") or _string_attr(attrs, "lang")
         sides: list[Answer] = []
-        for names in (("juniorAnswer", "junior", "mistake"), ("seniorAnswer", "senior")):
+        for names in (_MISTAKE_SIDES, _SENIOR_SIDES):
             attr = next((attrs[n] for n in names if n in attrs), None)
             if attr is None:
                 self.warning(loc, f"<{tag.name}> lacks {names[0]}; contrast skipped")
@@ -541,11 +641,14 @@ class Extractor:
                     'like {{ title: "...", code: `...` }}; contrast skipped',
                 )
                 return
-            sides.append(side)
-        explanation = self.src.blocks(block.children) if block.type == "mdx_wrapper" else ""
-        self.out.contrasts.append(
-            Contrast(loc, sides[0], sides[1], explanation, self.question, tag.name)
-        )
+            sides.append(_explained(side, attr.name, attrs))
+        body = block.children if block.type == "mdx_wrapper" else []
+        parts = [_string_attr(attrs, "explanation").strip()]
+        parts.extend(self.src.lines(b.line, b.end) for b in body if _is_prose(b))
+        explanation = excerpt_of([p for p in parts if p.strip()], EXPLANATION_BUDGET)
+        if self.section is not None:
+            self.section.comparison(body)
+        self._contrast(Contrast(loc, sides[0], sides[1], explanation, self.question, tag.name))
 
     # --- call-outs -------------------------------------------------------------------------------
 
@@ -579,9 +682,11 @@ class Extractor:
                 )
                 return True
             mistake, self.mistake = self.mistake, None
-            self.out.contrasts.append(
+            self._contrast(
                 Contrast(mistake.loc, mistake.answer, senior, "", mistake.section, "callout")
             )
+        if self.section is not None:
+            self.section.comparison()
         return True
 
     def _quote_text(self, blocks: list[Block], label: re.Pattern[str]) -> str:
@@ -615,6 +720,11 @@ class Extractor:
                 )
                 continue
             if sum(1 for c in body[n] if c) < 2:
+                if any(body[n]):
+                    self.warning(
+                        self.loc(line),
+                        "table row has only one filled cell: nothing to ask; row skipped",
+                    )
                 continue
             self.out.facts.append(Fact(self.loc(line), table, n, self.heading, self.question))
 
@@ -670,6 +780,19 @@ def _option_lines(ex: Extractor, line0: int, lines: list[str]) -> Iterator[_Opti
         yield _Option(meta[0], "\n".join(current).strip(), meta[1], meta[2])
 
 
+def _codelike(block: Block, src: Source) -> bool:
+    """True for a block that reads as loose code (most lines end like code, not prose)."""
+    if block.type == "code_block":
+        return True
+    if block.type not in ("paragraph", "html_block"):
+        return False
+    lines = [ln for ln in src.lines(block.line, block.end).split("\n") if ln.strip()]
+    code = sum(
+        1 for ln in lines if _CODE_END.search(ln) or ln.lstrip().startswith(("//", "}", "<"))
+    )
+    return bool(lines) and code * 2 > len(lines)
+
+
 def _all_blocks(tree: list[Block]) -> Iterator[Block]:
     for block in tree:
         yield from block.walk()
@@ -707,6 +830,24 @@ def _as_index(value: JsValue) -> int | None:
 def _string_attr(attrs: dict[str, Attr], name: str) -> str:
     value = attrs[name].value if name in attrs else ""
     return value if isinstance(value, str) else ""
+
+
+_MISTAKE_SIDES = ("juniorAnswer", "junior", "mistake", "wrongAnswer", "wrong", "badAnswer")
+_SENIOR_SIDES = ("seniorAnswer", "senior", "rightAnswer", "right", "goodAnswer")
+_SIDE_WORD = re.compile(r"(?:Answer|Code|Approach)$")
+
+
+def _explained(side: Answer, attr_name: str, attrs: dict[str, Attr]) -> Answer:
+    """``side`` with the text of ``juniorExplanation=`` (for ``juniorAnswer``) and the like."""
+    stem = _SIDE_WORD.sub("", attr_name)
+    extra = [
+        _string_attr(attrs, stem + suffix).strip()
+        for suffix in ("Explanation", "Reason", "Why", "Note")
+    ]
+    extra = [e for e in extra if e and e not in side.text]
+    if not extra:
+        return side
+    return replace(side, text="\n\n".join([side.text, *extra]).strip())
 
 
 def _answer(value: JsValue, language: str) -> Answer | None:
