@@ -12,6 +12,7 @@ from typing import Any
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
+from guidedeck.highlight import lexer_for
 from guidedeck.notetypes import SPECS
 from guidedeck.preview import card_sides
 
@@ -120,8 +121,38 @@ def assert_healthy_import(
             assert_quiz_back(card)
     repeated = [k for k, v in first_fields.items() if v > 1]
     assert not repeated, f"notes share a first field: {repeated}"
+    assert_fronts_tell_cards_apart(cards)
+    assert_code_highlighted(cards)
     assert_preview_matches_anki(cards)
     return cards
+
+
+def assert_fronts_tell_cards_apart(cards: list[Rendered]) -> None:
+    """No two cards of a deck show one front while asking for different answers."""
+    backs: dict[str, set[str]] = {}
+    sources: dict[str, list[str]] = {}
+    for card in cards:
+        front = visible_text(card.question)
+        backs.setdefault(front, set()).add(visible_text(card.answer))
+        sources.setdefault(front, []).append(card.fields.get("Source", ""))
+    alike = {f: sources[f] for f, b in backs.items() if len(b) > 1}
+    assert not alike, f"cards share a front but not an answer: {alike}"
+
+
+_CODE = re.compile(r'<pre class="gd-code" data-lang="([^"]*)"><code>(.*?)</code></pre>', re.S)
+
+
+def assert_code_highlighted(cards: list[Rendered]) -> None:
+    """Every code block that names a language Pygments knows carries its token classes;
+    a block without a language is plain escaped text."""
+    for card in cards:
+        for side in (card.question, card.answer):
+            for language, body in _CODE.findall(side):
+                where = f"{card.fields.get('Source')} ({language or 'no language'})"
+                if language and lexer_for(language) is not None and body.strip():
+                    assert '<span class="gd-' in body, where
+                elif not language:
+                    assert "<span" not in body, where
 
 
 KINDS_BY_NOTETYPE = {spec.name: spec.kind for spec in SPECS.values()}

@@ -67,6 +67,13 @@ _PART_HEADING = re.compile(
 _ATTR_LINE = re.compile(r"^[ \t]+([A-Za-z_][\w-]*)=[{\"']", re.MULTILINE)
 _ORPHAN_END = re.compile(r"^[ \t]*/>[ \t]*\Z", re.MULTILINE)
 _OPENER = re.compile(r"^[ \t]*<[A-Za-z]", re.MULTILINE)
+_HIDDEN = re.compile(
+    r"<(script|style|svg|iframe|object|embed|math|template|noscript|textarea|select)\b.*?"
+    r"(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<[^>]*>")
+_WORDS = re.compile(r"\w+")
 _CODE_END = re.compile(r"[{}();,>\[\]`]\s*$")
 
 
@@ -232,8 +239,7 @@ class Extractor:
         show a column that tells them apart, else number them."""
         groups: dict[tuple[int, str], list[int]] = {}
         for n, fact in enumerate(self.out.facts):
-            subject = " ".join(fact.cells[0].lower().split())
-            groups.setdefault((id(fact.table), subject), []).append(n)
+            groups.setdefault((id(fact.table), _shown_words(fact.cells[0])), []).append(n)
         for members in groups.values():
             if len(members) < 2:
                 continue
@@ -244,7 +250,7 @@ class Extractor:
                     c
                     for c in range(1, width - 1)
                     if all(r.cells[c].strip() for r in rows)
-                    and len({" ".join(r.cells[c].lower().split()) for r in rows}) == len(rows)
+                    and len({_shown_words(r.cells[c]) for r in rows}) == len(rows)
                 ),
                 0,
             )
@@ -270,8 +276,10 @@ class Extractor:
             attrs = _ATTR_LINE.findall(text)
             start = block.line
             while kept and _codelike(kept[-1], self.src):
-                start = kept.pop().line
-            names = ", ".join(dict.fromkeys(a for a in attrs))
+                popped = kept.pop()
+                start = popped.line
+                attrs[:0] = _ATTR_LINE.findall(self.src.lines(popped.line, popped.end))
+            names = ", ".join(dict.fromkeys(attrs))
             self.warning(
                 self.loc(start),
                 f"component attributes ({names}) end in '/>' at line {block.end} but the "
@@ -778,6 +786,14 @@ def _option_lines(ex: Extractor, line0: int, lines: list[str]) -> Iterator[_Opti
         current = [m.group("text") or ""]
     if current is not None and meta is not None:
         yield _Option(meta[0], "\n".join(current).strip(), meta[1], meta[2])
+
+
+def _shown_words(cell: str) -> str:
+    """The words a reader will see of a cell: markup, and what the sanitizer drops whole
+    (scripts, styles, SVG), left out; so two cells that look alike on a card count as alike."""
+    text = _HIDDEN.sub(" ", cell)
+    text = _TAG.sub(" ", text)
+    return " ".join(_WORDS.findall(text.lower()))
 
 
 def _codelike(block: Block, src: Source) -> bool:

@@ -2,8 +2,8 @@
 
 Code in a component attribute (``juniorAnswer={{ code: `...` }}``) has no fence to name its
 language. It is nearly always in the language of the fences around it, so the guess goes: the
-question's own fences, then the guide's most used fence language, then Pygments' guess from the
-text. Fences are never guessed: a fence without a language (logs, trees, output) stays plain.
+question's own fences, then the guide's most used fence language, then a ``#!`` line read by
+Pygments. Fences are never guessed: a fence without a language (logs, trees, output) stays plain.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from pygments.util import ClassNotFound
 
 from guidedeck.highlight import PLAIN, fence_language, lexer_for
 from guidedeck.models import Question
-
-GUESS_CONFIDENCE = 0.3
-"""Lowest Pygments ``analyse_text`` score taken as a guess; below it the code stays plain."""
 
 
 class LanguageCounter:
@@ -51,14 +48,19 @@ class LanguageCounter:
 
 
 def guess(code: str) -> str:
-    """Pygments' guess at ``code``'s language, when it is confident enough; else ""."""
+    """The language a ``#!`` line names (``#!/usr/bin/env python3``), else "".
+
+    Pygments' guess from the text alone was measured too often wrong to colour code by it (Go
+    taken for Python, Python for GDScript, each with full confidence); plain text is better
+    than wrong colours. A shebang, though, it reads reliably.
+    """
+    if not code.lstrip().startswith("#!"):
+        return ""
     try:
-        lexer = guess_lexer(code)
+        lexer = guess_lexer(code.lstrip())
     except ClassNotFound:
         return ""
-    if not lexer.aliases or lexer.aliases[0] in PLAIN:
-        return ""
-    if lexer.analyse_text(code) < GUESS_CONFIDENCE:
+    if not lexer.aliases or lexer.aliases[0] in PLAIN or lexer.analyse_text(code.lstrip()) < 1:
         return ""
     return str(lexer.aliases[0])
 

@@ -133,6 +133,8 @@ class SectionReader:
     """The author named the parts (``## The Scenario``, ``## The Challenge``): only headings
     move from one part to the next."""
     meta_seen: bool = False
+    compared: bool = False
+    """A comparison (its own card) answers part of the question."""
 
     def loc(self, line0: int) -> SourceLoc:
         """Location of 0-based ``line0``."""
@@ -179,7 +181,7 @@ class SectionReader:
     def comparison(self, body: list[Block] | None = None) -> None:
         """A contrast (its own card): the answer starts here, unless the author named the
         parts with headings. A wrapper's body is answer either way."""
-        self.told_apart = True
+        self.told_apart = self.compared = True
         resume = self.state if self.explicit else ANSWER
         self.state = ANSWER
         for child in body or []:
@@ -221,10 +223,19 @@ class SectionReader:
             self.answer, self.answer_headings, setup = setup, set(), []
         elif not (setup or task or self.answer or self.reveals or self.headings or self.steps):
             self.warn(q.loc, f"Question {q.number} has no text below its title; card shows it")
+        elif self.explicit and not (
+            self.answer or self.headings or self.steps or self.reveals or self.compared
+        ):
+            self.warn(
+                q.loc,
+                f"Question {q.number}: nothing marks where its answer starts (no heading, bold "
+                "step line, code runner or comparison after its set-up); its card has no answer",
+            )
         outline = self.headings or self.steps or self.labels
+        has_text = len(self.answer_headings) < len(self.answer)
         excerpt = (
             excerpt_of(self.answer, headings=self.answer_headings)
-            if len(outline) < THIN_OUTLINE
+            if len(outline) < THIN_OUTLINE and has_text
             else ""
         )
         return Scenario(
