@@ -78,13 +78,18 @@ def test_runner_tests_and_output_wait_on_the_back(tmp_path: Path) -> None:
 
 def test_bold_step_lines_make_the_outline(tmp_path: Path) -> None:
     cards = anki_cards(PARSE / "layout_bold_steps.md", tmp_path)
-    steps, options = sorted(of_kind(cards, "Scenario"), key=lambda c: c.due)
+    steps, options, race = sorted(of_kind(cards, "Scenario"), key=lambda c: c.due)
     assert "Measure Before Guessing" not in visible_text(steps.question)
     for title in ("Measure Before Guessing", "Check the Input Size", "Profile the Slow Stage"):
         assert title in visible_text(steps.answer)
     assert "Two teams disagree" in visible_text(options.question)
     assert "At the Edge" not in visible_text(options.question)
     assert "At the Edge" in visible_text(options.answer)
+    # a bold label naming the fix starts the answer: the symptoms stay in front, the fix not
+    assert "B finishes first" in visible_text(race.question)
+    assert "Cancel the older request" not in visible_text(race.question)
+    assert "Cancel the older request" in visible_text(race.answer)
+    assert code_blocks(race.answer, "javascript")
 
 
 def test_set_up_before_a_lone_challenge_is_kept(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ _HIDDEN = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _TAG = re.compile(r"<[^>]*>")
-_WORDS = re.compile(r"\w+")
+_EMPHASIS = re.compile(r"[*_`~]")
 _CODE_END = re.compile(r"[{}();,>\[\]`]\s*$")
 
 
@@ -791,9 +791,8 @@ def _option_lines(ex: Extractor, line0: int, lines: list[str]) -> Iterator[_Opti
 def _shown_words(cell: str) -> str:
     """The words a reader will see of a cell: markup, and what the sanitizer drops whole
     (scripts, styles, SVG), left out; so two cells that look alike on a card count as alike."""
-    text = _HIDDEN.sub(" ", cell)
-    text = _TAG.sub(" ", text)
-    return " ".join(_WORDS.findall(text.lower()))
+    text = _TAG.sub(" ", _HIDDEN.sub(" ", cell))
+    return " ".join(_EMPHASIS.sub("", text).lower().split())
 
 
 def _codelike(block: Block, src: Source) -> bool:

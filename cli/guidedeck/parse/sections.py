@@ -9,6 +9,8 @@ is what comes before the first sign of an answer, and these are signs of an answ
 
 - a heading other than the scenario and challenge headings (``### Step 1``, ``## The Solution``);
 - a bold line that numbers a step (``**Step 1: ...**``, ``**Option 2**``, ``**3. Cache it**``);
+- a bold label that names an answer (``**The Fix:** ...``, ``**Why it happens:**``), where the
+  author did not name the parts with headings;
 - a comparison (a ``<JuniorVsSenior>`` component or a Common Mistake call-out);
 - the end of a code runner (its exercise is the last part of the set-up).
 
@@ -36,6 +38,11 @@ _SCENARIO = re.compile(r"^\W*(?:the\s+)?scenario\W*$", re.IGNORECASE)
 _CHALLENGE = re.compile(r"^\W*(?:the\s+)?(?:challenge|task)\W*$", re.IGNORECASE)
 _META = re.compile(r"\*\*(?:type|category):?\*\*", re.IGNORECASE)
 _BOLD_LEAD = re.compile(r"^\*\*(?P<label>(?:(?!\*\*).)+)\*\*\s*:?\s*(?P<rest>.*)$")
+_ANSWER_LABEL = re.compile(
+    r"^(?:the\s+|our\s+)?(?:fix|solution|answer|explanation|root\s+cause|resolution|"
+    r"why\b|how\s+(?:it|this)\s+works)",
+    re.IGNORECASE,
+)
 _NUMBERED = re.compile(r"^(?:[A-Za-z]+\s+)?(?:\d{1,2}[:.)]?|[A-H][:.)])(?:\s|$)")
 _FRONT_SLOTS = frozenset(
     {"code", "starter", "startercode", "template", "setup", "problem", "initial", "initialcode",
@@ -90,6 +97,16 @@ def step_title(block: Block) -> str | None:
     if match is None or not _NUMBERED.match(match.group("label").strip()):
         return None
     return _title(match)
+
+
+def answer_label(block: Block) -> str | None:
+    """The title of a paragraph led by a bold label that names an answer (``**The Fix:**``)."""
+    if block.type != "paragraph":
+        return None
+    match = _BOLD_LEAD.match(block.text.strip().split("\n", 1)[0])
+    if match is None or not _ANSWER_LABEL.match(match.group("label").strip()):
+        return None
+    return match.group("label").strip().rstrip(":").strip()
 
 
 def label_title(block: Block) -> str | None:
@@ -172,6 +189,9 @@ class SectionReader:
             # a label), not the answer's first step
             self.state, self.told_apart = ANSWER, True
             self.steps.append(OutlineItem(self.loc(block.line), 0, step))
+        elif self.state != ANSWER and not self.explicit and answer_label(block) is not None:
+            self.state, self.told_apart = ANSWER, True
+            self.labels.append(OutlineItem(self.loc(block.line), 0, answer_label(block) or ""))
         elif self.state == ANSWER:
             label = label_title(block)
             if label is not None:
