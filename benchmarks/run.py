@@ -6,7 +6,10 @@ Measures, each against its reference, run by this same interpreter:
 1. `guidedeck build` of the 16 corpus guides (a rebuild, lock file present, the everyday case;
    and a first build, no lock) vs the bare baseline in benchmarks/baseline.py;
 2. `guidedeck --help` vs `python -c "import click"`;
-3. 160 guides (the corpus ten times) vs 16: time ratio and peak-memory ratio.
+3. 160 guides (the corpus ten times) vs 16: time ratio and peak-memory ratio;
+4. a mass edit (benchmarks/mass_edit.py: a 1,000-row table whose header is renamed and 1,000
+   quizzes each changed by a word) rebuilt, vs the same guide rebuilt without an edit: matching
+   every changed card to its note must stay near-linear.
 Peak memory is the largest resident set of any guidedeck process (main or worker).
 """
 
@@ -23,9 +26,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from mass_edit import mass_guide
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"build/baseline": 1.5, "first build/baseline": 1.5, "help/import click": 1.5,
-           "160/16 time": 10.5, "160/16 memory": 1.5}  # fmt: skip
+           "160/16 time": 10.5, "160/16 memory": 1.5, "mass edit/rebuild": 3.0}  # fmt: skip
 
 
 def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
@@ -86,10 +91,26 @@ def main() -> None:
         def rebuild160() -> tuple[float, int]:
             return run([*gd, str(c160), "--out", str(work / "o160")])
 
+        mass = work / "mass"
+        mass.mkdir()
+
+        def mass_unedited() -> tuple[float, int]:
+            (mass / "mass.md").write_text(mass_guide(False), encoding="utf-8")
+            run([*gd, str(mass / "mass.md"), "--out", str(work / "om")])  # undo the last edit
+            return run([*gd, str(mass / "mass.md"), "--out", str(work / "om")])
+
+        def mass_edited() -> tuple[float, int]:
+            (mass / "mass.md").write_text(mass_guide(True), encoding="utf-8")
+            return run([*gd, str(mass / "mass.md"), "--out", str(work / "om")])
+
         rebuild16()  # write the lock files: the measured builds are rebuilds
         rebuild160()
         (base, _), (build, mem16), (first, _) = medians(args.runs, baseline, rebuild16, first16)
         (b16, m16), (b160, m160) = medians(max(3, args.runs // 2), rebuild16, rebuild160)
+        # each edited build follows an unedited one, so every measured edit changes 2,000 cards
+        (mass_plain, _), (mass_edit, _) = medians(
+            max(3, args.runs // 2), mass_unedited, mass_edited
+        )
         script = Path(py).with_name("guidedeck")  # the installed command, same interpreter
         (help_t, _), (click_t, _) = medians(
             args.runs * 2,
@@ -102,6 +123,7 @@ def main() -> None:
         "help/import click": help_t / click_t,
         "160/16 time": b160 / b16,
         "160/16 memory": m160 / m16,
+        "mass edit/rebuild": mass_edit / mass_plain,
     }
     print(f"cores: {os.cpu_count()}, runs: {args.runs}, python {sys.version.split()[0]}")
     print(f"baseline (16 guides)        {base:7.2f} s")
@@ -110,6 +132,7 @@ def main() -> None:
           f"peak {mem16 / mib:.0f} MiB")  # fmt: skip
     print(f"guidedeck build, 160 guides {b160:7.2f} s  (16: {b16:.2f} s), "
           f"peak {m160 / mib:.0f} MiB (16: {m16 / mib:.0f} MiB)")  # fmt: skip
+    print(f"mass edit (2,000 cards) {mass_edit:7.2f} s  (same guide, no edit: {mass_plain:.2f} s)")
     print(f"guidedeck --help            {help_t * 1000:7.0f} ms "
           f"(import click {click_t * 1000:.0f} ms)")  # fmt: skip
     failed = False

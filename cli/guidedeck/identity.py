@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import heapq
 import html
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from guidedeck.lockfile import NoteEntry
@@ -252,15 +253,13 @@ def match(
     #    only lowers the bar and breaks ties: similarity decides, so a quiz replaced by another at
     #    the same spot is a new note, not an edit.
     words = {i: entry.text.split() for i, entry in enumerate(old) if i not in taken}
+    waiting = [j for j in range(len(new)) if result[j] is None]
+    card_words = {j: new[j].text.split() for j in waiting}
     pairs: list[tuple[float, int, int]] = []
-    for j, card in enumerate(new):
-        if result[j] is not None:
-            continue
-        card_words = card.text.split()
-        for i in words:
+    for j, near in _near_pairs(old, new, words, card_words):
+        card = new[j]
+        for i in near:
             entry = old[i]
-            if entry.kind != card.kind:
-                continue
             hints = hinted is None or hinted(i, j)
             same_key = hints and old_keys[i] == new_keys[j]
             same_place = hints and entry.pos == card.pos
@@ -270,7 +269,7 @@ def match(
                 floor = SAME_PLACE_RATIO
             else:
                 floor = MATCH_RATIO
-            matcher = difflib.SequenceMatcher(None, words[i], card_words, autojunk=False)
+            matcher = difflib.SequenceMatcher(None, words[i], card_words[j], autojunk=False)
             if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
                 continue
             ratio = matcher.ratio()
@@ -283,6 +282,65 @@ def match(
             result[j] = i
             taken.add(i)
     return result
+
+
+EXHAUSTIVE_PAIRS = 40_000
+"""Up to this many (changed card, note) pairs, every pair is compared: exact, and fast enough
+(an everyday edit changes a few cards). Beyond it, each card is compared with its nearest notes
+only."""
+NEAREST = 12
+"""How many notes, ranked by the rare words they share with a card, it is compared with."""
+COMMON_SHARE = 0.05
+"""A word in more than this share of the texts (and in over 32) ranks nobody: 'the', 'port'."""
+
+
+def _near_pairs(
+    old: Sequence[NoteEntry],
+    new: Sequence[Candidate],
+    words: Mapping[int, list[str]],
+    card_words: Mapping[int, list[str]],
+) -> Iterator[tuple[int, list[int]]]:
+    """For each waiting card, the old notes of its kind worth comparing it with.
+
+    Comparing every changed card with every note is quadratic: 25 s for a table of 1,000 rows
+    whose header was renamed. Past :data:`EXHAUSTIVE_PAIRS`, an inverted index over rare words
+    ranks the notes by the weight (inverse document frequency) of the words they share with the
+    card, and the card meets only the :data:`NEAREST` of them (plus any with no rare word at
+    all), which keeps the work near-linear in the number of changed cards.
+    """
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for i in words:
+        by_kind[old[i].kind].append(i)
+    total = sum(len(by_kind.get(new[j].kind, ())) for j in card_words)
+    if total <= EXHAUSTIVE_PAIRS:
+        for j in card_words:
+            yield j, by_kind.get(new[j].kind, [])
+        return
+    frequency: Counter[str] = Counter()
+    for text in (*words.values(), *card_words.values()):
+        frequency.update(set(text))
+    common = max(32, int(COMMON_SHARE * (len(words) + len(card_words))))
+    weight = {w: 1.0 / n for w, n in frequency.items() if n <= common}
+    index: dict[tuple[str, str], list[int]] = defaultdict(list)
+    plain: dict[str, list[int]] = defaultdict(list)
+    for i, text in words.items():
+        rare = {w for w in text if w in weight}
+        if not rare:
+            plain[old[i].kind].append(i)
+        for w in rare:
+            index[(old[i].kind, w)].append(i)
+    for j, text in card_words.items():
+        kind = new[j].kind
+        rare = {w for w in text if w in weight}
+        if not rare:
+            yield j, by_kind.get(kind, [])  # nothing rare to rank by: compare with all
+            continue
+        score: dict[int, float] = defaultdict(float)
+        for w in rare:
+            for i in index.get((kind, w), ()):
+                score[i] += weight[w]
+        nearest = heapq.nlargest(NEAREST, score, key=lambda i: (score[i], -i))
+        yield j, sorted({*nearest, *plain.get(kind, [])})
 
 
 # --- finding notes in Anki ----------------------------------------------------------------------
