@@ -73,12 +73,15 @@ def test_killed_build_leaves_the_previous_deck(moment: str, tmp_path: Path) -> N
     assert killed.returncode == -9, killed.stderr
     assert deck.read_bytes() == deck_before
     assert lock.read_bytes() == lock_before
-    leftovers = [p for p in out.iterdir() if p.name != "guide.apkg"]
-    assert len(leftovers) == 1 and leftovers[0].name.endswith(".tmp")  # the dead temporary file
+    # the dead temporary files (the deck's, maybe the lock's and the commit journal's)
+    leftovers = [p for p in [*out.iterdir(), *tmp_path.iterdir()] if p.name.endswith(".tmp")]
+    assert leftovers and all(p.name.startswith(".") for p in leftovers)
+    assert not (out / ".guidedeck-commit.json").exists(), "killed before the journal was in place"
 
     again = CliRunner().invoke(main, ["build", str(guide), "--out", str(out)])
     assert again.exit_code == 0, again.output
     assert [p.name for p in out.iterdir()] == ["guide.apkg"]  # the next build cleaned up
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     col = fresh_collection(tmp_path / "anki")
     try:
         assert_healthy_import(col, import_package(col, deck), 5)

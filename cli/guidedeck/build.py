@@ -26,7 +26,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -51,10 +51,11 @@ from guidedeck.lockfile import LOCK_SUFFIX, Lock, NoteEntry, NotetypeEntry
 from guidedeck.memory import Memory, Remembered, load_memory, remove_orphans, text_digest
 from guidedeck.models import Card, CardKind, Guide
 from guidedeck.notetypes import SPECS, design, design_hash, schema_hash
-from guidedeck.package import DeckData, NoteData, make_package, package_bytes, write_atomic
+from guidedeck.package import DeckData, NoteData, make_package, package_bytes
 from guidedeck.parse.extract import slugify
 from guidedeck.render import render
 from guidedeck.resources import data_dir
+from guidedeck.transaction import Transaction, recover
 
 DECK_ID_BASE = 1_400_000_000_000
 
@@ -481,6 +482,11 @@ def build(
     locks = {p.resolve(): lock_path(p, out_dir) for c in packages for p in c.guides}
     folders = [out_dir, *{lock.parent for lock in locks.values()}]
     with folder_locks(folders):
+        done = recover(out_dir)
+        if done:
+            report.notices.append(
+                f"finished {len(done)} file(s) of a build that was stopped while writing them"
+            )
         outputs = {c.output: [p.resolve() for p in c.guides] for c in packages}
         roots = roots or sorted({p.parent for c in packages for p in c.guides})
         memory = load_memory(locks, outputs, out_dir, roots)
@@ -545,6 +551,28 @@ def _write(
 ) -> None:
     """Assign identities, write each package, then each guide's lock once all its packages are."""
     ids = _Identities(memory, now)
+    txn = Transaction(out_dir)
+    try:
+        _stage_all(packages, work, memory, locks, report, now, prefix, dry_run, ids, txn)
+    except BaseException:
+        txn.rollback()  # interrupted or failed before committing: every file stays as it was
+        raise
+
+
+def _stage_all(
+    packages: Sequence[PackageConfig],
+    work: Sequence[_Job],
+    memory: Memory,
+    locks: dict[Path, Path],
+    report: BuildReport,
+    now: int,
+    prefix: str,
+    dry_run: bool,
+    ids: _Identities,
+    txn: Transaction,
+) -> None:
+    """Stage every package and lock; commit those whose decks and locks all could be."""
+    staged: list[int] = []
     claimed = {g for job in work for g in job.matched if g is not None}
     by_package: dict[int, list[_Job]] = defaultdict(list)
     for job in work:
@@ -607,25 +635,27 @@ def _write(
             for name, notes in decks.items()
         ]
         try:
-            write_atomic(pkg.output, package_bytes(make_package(deck_data, mtimes), 0))
+            txn.stage(pkg.output, package_bytes(make_package(deck_data, mtimes), 0))
         except OSError as exc:
             pkg.problems.append(
                 Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")
             )
             failed.update(job.home for job in jobs)
             continue
-        pkg.written = True
+        staged.append(n)
         for job in jobs:
             job.packed = b""
             pending_locks[job.home].remove(job)
             if not pending_locks[job.home] and job.home not in failed:
                 lock = _lock_for(job, memory, claimed, notetypes[job.home],
                                  lock_entries.pop(job.home), kinds_of[job.home])  # fmt: skip
-                _write_lock(lock, memory.lock_digests.get(job.home, ""), locks[job.home],
-                            report)  # fmt: skip
-                # written: what this build holds of the guide would only make memory grow
+                if not _stage_lock(txn, lock, memory.lock_digests.get(job.home, ""),
+                                   locks[job.home], pkg):  # fmt: skip
+                    failed.add(job.home)
+                # staged: what this build holds of the guide would only make memory grow
                 # with the number of guides
                 memory.release(job.home, matched_of.pop(job.home))
+    _commit(txn, packages, by_package, staged, failed, locks, report)
 
     _removed_elsewhere(work, memory, claimed, report)
     for (old, new), count in sorted(renamed.items()):
@@ -698,13 +728,56 @@ def _lock_for(
     return Lock(job.path.name, notetypes, [*entries, *kept], removed)
 
 
-def _write_lock(lock: Lock, before: str, where: Path, report: BuildReport) -> None:
+def _stage_lock(txn: Transaction, lock: Lock, before: str, where: Path, pkg: PackageReport) -> bool:
+    """Stage the lock file unless unchanged; False (and a reported error) when it cannot be."""
     text = lock.to_text()
+    txn.clean(where)
     if text_digest(text) == before:
-        return  # a rebuild without edits leaves the file (and its mtime) alone
+        return True  # a rebuild without edits leaves the file (and its mtime) alone
     try:
-        write_atomic(where, text.encode("utf-8"))
+        txn.stage(where, text.encode("utf-8"))
     except OSError as exc:
-        report.problems.append(
+        pkg.problems.append(
             Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
         )
+        return False
+    return True
+
+
+def _commit(
+    txn: Transaction,
+    packages: Sequence[PackageConfig],
+    by_package: Mapping[int, Sequence[_Job]],
+    staged: Sequence[int],
+    failed: set[Path],
+    locks: Mapping[Path, Path],
+    report: BuildReport,
+) -> None:
+    """Rename the staged files into place, leaving out every deck whose guide's lock could not be
+    written (and every lock whose guide is in such a deck): a deck and its lock go together."""
+    dropped: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for n in staged:
+            homes = {job.home for job in by_package[n]}
+            if n not in dropped and homes & failed:
+                dropped.add(n)
+                failed.update(homes)
+                changed = True
+                txn.discard(report.packages[n].output)
+                if not report.packages[n].problems:
+                    report.packages[n].problems.append(
+                        Diagnostic.error(
+                            packages[n].loc,
+                            f"{packages[n].output} not written: a guide of it shares a lock file "
+                            "that could not be written (see above)",
+                        )
+                    )
+    for home in failed:
+        if home in locks:
+            txn.discard(locks[home])
+    txn.commit()
+    for n in staged:
+        if n not in dropped:
+            report.packages[n].written = True

@@ -1,0 +1,140 @@
+"""Writing decks and lock files together: all of a build's files change, or none do.
+
+A deck and its guide's lock file must agree (the lock caches the identities the deck carries).
+Each file is first written in full to a temporary file beside its target (same folder, so the
+final rename is atomic); only once every file of the build is on disk are they renamed into
+place, with SIGINT and SIGTERM held back for those few renames. A journal listing the renames is
+written first, so a build killed outright (SIGKILL, power loss) half-way through them is
+finished by the next one (:func:`recover`): every deck/lock pair is then either the previous one
+or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+JOURNAL = ".guidedeck-commit.json"
+"""In the output folder while a build's files are being renamed into place."""
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def temporary_name(target: Path) -> str:
+    """The glob pattern of ``target``'s temporary files (``.aws.apkg.<random>.tmp``)."""
+    return f".{glob.escape(target.name)}.*.tmp"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_temporary(target: Path, data: bytes) -> Path:
+    """``data`` written and flushed to disk in a new temporary file beside ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a deck is an ordinary file
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait (they are delivered on exit) while the block runs."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class Transaction:
+    """Files staged for one build; :meth:`commit` renames them all into place."""
+
+    def __init__(self, journal_dir: Path) -> None:
+        self.journal = journal_dir / JOURNAL
+        self.staged: dict[Path, Path] = {}
+        """Target -> its temporary file."""
+
+    def clean(self, target: Path) -> None:
+        """Remove temporary files of ``target`` left by a build killed before it committed."""
+        for stale in target.parent.glob(temporary_name(target)):
+            if stale not in self.staged.values():
+                stale.unlink(missing_ok=True)
+
+    def stage(self, target: Path, data: bytes) -> None:
+        """Write ``data`` for ``target`` (raises OSError; then nothing is staged for it)."""
+        self.clean(target)
+        self.discard(target)
+        self.staged[target] = write_temporary(target, data)
+
+    def discard(self, target: Path) -> None:
+        """Forget ``target``'s staged file (its previous version stays)."""
+        tmp = self.staged.pop(target, None)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file into place; return the targets, in order."""
+        if not self.staged:
+            return []
+        pairs = [[str(tmp), str(target)] for target, tmp in self.staged.items()]
+        with signals_held():
+            if len(pairs) > 1:
+                journal_tmp = write_temporary(self.journal, json.dumps(pairs).encode("utf-8"))
+                journal_tmp.replace(self.journal)
+            for tmp, target in pairs:
+                Path(tmp).replace(target)
+            self.journal.unlink(missing_ok=True)
+        done = list(self.staged)
+        self.staged.clear()
+        return done
+
+    def rollback(self) -> None:
+        """Delete every staged file: the previous files stay as they were."""
+        for target in list(self.staged):
+            self.discard(target)
+
+
+def recover(journal_dir: Path) -> list[Path]:
+    """Finish the renames of a build killed while committing; return the files it completed.
+
+    Without a journal there is nothing to finish: temporary files left by a build killed
+    earlier were never committed and are removed when their target is next staged.
+    """
+    journal = journal_dir / JOURNAL
+    for stale in journal_dir.glob(temporary_name(journal)):
+        stale.unlink(missing_ok=True)
+    try:
+        pairs = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        journal.unlink(missing_ok=True)
+        return []
+    done = []
+    with signals_held():
+        for tmp, target in pairs if isinstance(pairs, list) else []:
+            if Path(tmp).is_file():
+                Path(tmp).replace(target)
+                done.append(Path(target))
+        journal.unlink(missing_ok=True)
+    return done
+
+
+__all__ = ["JOURNAL", "Transaction", "recover", "signals_held", "write_temporary"]
