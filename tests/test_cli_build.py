@@ -154,13 +154,15 @@ def test_jobs_option(tmp_path: Path, guides: Path) -> None:
     assert run("build", str(guides), "--jobs", "0")[0] == 2
 
 
-def test_dry_run_predicts_the_empty_package_warning(tmp_path: Path) -> None:
+def test_dry_run_predicts_the_empty_package_error(tmp_path: Path) -> None:
+    # a package that is not written fails the build (CI must not keep a stale deck), and the
+    # dry run and check say so beforehand
     guide = tmp_path / "notes.md"
     guide.write_text("# Notes\n\nNothing to learn here.\n")
-    for extra in ([], ["--dry-run"]):
-        code, output = run("build", str(guide), "--out", str(tmp_path / "out"), *extra)
-        assert code == 0
-        assert f"{guide}:1:1: warning: no cards for notes.apkg; nothing written" in output
+    for command in (["build"], ["build", "--dry-run"], ["check"]):
+        code, output = run(*command, str(guide), "--out", str(tmp_path / "out"))
+        assert code == 1, command
+        assert f"{guide}:1:1: error: no cards for notes.apkg; nothing written" in output
     assert not (tmp_path / "out").exists()
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import pickle
+import signal
 import sys
 import tempfile
 import time
@@ -32,8 +34,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from guidedeck.config import PackageConfig
-from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.config import PackageConfig, short_name
+from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
 from guidedeck.guides import read_guide
 from guidedeck.identity import (
     Candidate,
@@ -81,6 +83,8 @@ class PackageReport:
     output: Path
     guides: list[GuideReport] = field(default_factory=list)
     written: bool = False
+    ready: bool = False
+    """Everything needed to write it was there (in a dry run: it would be written)."""
     problems: list[Diagnostic] = field(default_factory=list)
     """Problems of the package itself (e.g. no cards), beside the guides' own."""
 
@@ -130,7 +134,7 @@ def deck_name_for(config: PackageConfig, title: str, prefix: str) -> str:
     """:func:`deck_name` from the guide's title."""
     if config.deck:
         return config.deck
-    return f"{prefix}::{title.replace('::', ':')}"
+    return f"{config.prefix or prefix}::{title.replace('::', ':')}"
 
 
 def deck_id(name: str) -> int:
@@ -156,7 +160,10 @@ def lock_path(guide: Path, out_dir: Path) -> Path:
 
     One lock file per guide keeps each guide's identity changes in its own diff.
     """
-    name = f"{guide.stem}{LOCK_SUFFIX}"
+    stem = guide.stem
+    if guide.suffix.lower() != ".md" and guide.with_suffix(".md").exists():
+        stem = guide.name  # a.mdx beside a.md: each keeps a lock of its own
+    name = f"{short_name(stem)}{LOCK_SUFFIX}"
     if guide.resolve().is_relative_to(data_dir("deck_source").resolve()):
         return out_dir / name
     return guide.parent / name
@@ -265,6 +272,20 @@ def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: 
     return out
 
 
+def available_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the main process (which stops them) and die on SIGTERM, which is
+    how the pool stops them: no traceback from each of them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _prepare_job(job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool]) -> Prepared:
     return prepare(*job)
 
@@ -280,9 +301,9 @@ def _prepared(
     if jobs <= 1 or len(work) <= 1:
         yield from map(_prepare_job, work)
         return
-    workers = min(jobs, len(work))
+    workers = min(jobs, len(work), available_cores())
     context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else None)
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=_worker_signals) as pool:
         queue = iter(work)
         pending = deque(
             pool.apply_async(_prepare_job, (job,)) for job in islice(queue, 2 * workers)
@@ -497,6 +518,20 @@ def build(
         finally:
             prepared.close()  # stops the worker pool, also when a build fails half-way
         _write(packages, out_dir, work, memory, locks, report, now, prefix, dry_run)
+    for pkg in report.packages:
+        if pkg.written or (dry_run and pkg.ready):
+            continue
+        severities = {d.severity for d in pkg.diagnostics}
+        # an error fails the build already; so do warnings under --strict
+        if Severity.ERROR not in severities and not (strict and Severity.WARNING in severities):
+            verb = "would not be" if dry_run else "not"
+            pkg.problems.append(
+                Diagnostic.error(
+                    pkg.config.loc,
+                    f"{pkg.config.output} {verb} written (see the warnings above); the deck "
+                    "from the last build is left as it was",
+                )
+            )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -619,9 +654,10 @@ def _stage_all(
             continue
         if not any(decks.values()):
             pkg.problems.append(
-                Diagnostic.warning(config.loc, f"no cards for {config.output}; nothing written")
+                Diagnostic.error(config.loc, f"no cards for {config.output}; nothing written")
             )
             continue
+        pkg.ready = True
         if dry_run:
             continue
         mtimes: dict[CardKind, int] = {}

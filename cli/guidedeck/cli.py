@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from guidedeck.build import BuildReport
-    from guidedeck.config import PackageConfig
-    from guidedeck.guides import GuideFile
+    from guidedeck.inputs import Inputs
 
 
 def _as_paths(ctx: click.Context, param: click.Parameter, value: object) -> object:
@@ -37,25 +35,16 @@ PATHS = click.argument("paths", nargs=-1, type=click.Path(), callback=_as_paths)
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
-def default_source() -> Path:
-    """``./deck_source`` when there is one, else the sample shipped with guidedeck."""
-    from pathlib import Path
+def _inputs(paths: Sequence[Path], strict: bool) -> Inputs:
+    """The packages a command works on (one rule for every command); input problems that stop
+    a build (a missing guide, two packages writing one file) stop this command too."""
+    from guidedeck.diagnostics import Severity
+    from guidedeck.inputs import resolve
 
-    from guidedeck.resources import data_dir
-
-    local = Path("deck_source")
-    return local if local.is_dir() else data_dir("deck_source")
-
-
-def _load(paths: Sequence[Path]) -> list[GuideFile]:
-    from guidedeck.guides import read_guides
-
-    return list(read_guides(paths or [default_source()]))
-
-
-def report(files: Sequence[GuideFile], strict: bool) -> None:
-    """Print every problem as ``path:line:col: severity: message``; fail if the build must."""
-    report_diagnostics([d for f in files for d in f.diagnostics], strict)
+    inputs = resolve(paths)
+    if any(d.severity is Severity.ERROR for d in inputs.problems):
+        report_diagnostics(inputs.problems, strict)
+    return inputs
 
 
 def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
@@ -73,19 +62,45 @@ def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
         raise GuideError(f"{errors} error(s), {warnings} warning(s){reason}")
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C, so temporary files are removed on the way out."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+INTERRUPTED = (
+    "interrupted: nothing half-written is left; every deck and lock file is as before the "
+    "build or as built"
+)
+
+
 class _Guarded(click.Group):
-    """A command group that reports an unexpected exception as a message, not a traceback."""
+    """A command group that reports an unexpected exception as a message, not a traceback, and
+    ends on Ctrl-C (exit 130) or SIGTERM (exit 143) with one line."""
 
     def invoke(self, ctx: click.Context) -> object:
+        import signal
+
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            raise click.exceptions.Exit(130) from None
+        except Terminated:
+            click.echo(INTERRUPTED.replace("interrupted", "terminated"), err=True)
+            raise click.exceptions.Exit(143) from None
         except Exception as exc:
             raise GuideError(
                 f"internal error: {exc!r}. This is a bug in guidedeck; please report it with "
                 "the guide that caused it."
             ) from exc
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,16 +109,36 @@ def main() -> None:
     """Turn Markdown interview guides into Anki decks."""
 
 
+def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The ``--out`` folder option of the commands that write (or, for check, read) files."""
+    return click.option(
+        "--out", type=click.Path(), callback=_as_paths, default=default, show_default=True,
+        help=f"Folder for the {what}.",
+    )  # fmt: skip
+
+
 @main.command()
 @PATHS
+@_out_option("build", ".apkg files the build would write (their notes are matched)")
 @STRICT
-def check(paths: tuple[Path, ...], strict: bool) -> None:
-    """Parse guides and report problems (PATHS: guide files or folders; default deck_source/)."""
-    files = _load(paths)
-    report(files, strict)
-    cards = sum(len(f.result.guide.cards) for f in files if f.result)
-    guides = sum(1 for f in files if f.result)
-    click.echo(f"{guides} guide(s), {cards} card(s): ok", err=True)
+def check(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
+    """Report every problem a build would meet, writing nothing (PATHS as for build).
+
+    It runs the build itself without writing, so passing `check --strict` means `build --strict`
+    writes every package.
+    """
+    from guidedeck.build import build
+
+    inputs = _inputs(paths, strict)
+    _check_out(out)
+    result = build(
+        inputs.packages, out, prefix=inputs.prefix, strict=strict, dry_run=True,
+        roots=inputs.roots,
+    )  # fmt: skip
+    report_diagnostics([*inputs.problems, *result.diagnostics], strict)
+    guides = [g for p in result.packages for g in p.guides if g.title]
+    cards = sum(sum(g.counts.values()) for g in guides)
+    click.echo(f"{len({g.path for g in guides})} guide(s), {cards} card(s): ok", err=True)
 
 
 @main.command(name="list")
@@ -117,15 +152,18 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
     """List the cards the guides would make."""
     import json
 
+    from guidedeck.guides import read_guide
     from guidedeck.listing import card_dict, summary
 
-    files = _load(paths)
+    inputs = _inputs(paths, strict)
+    kinds = {p: set(c.kinds) for c in inputs.packages for p in c.guides}
+    files = [read_guide(path) for path in inputs.guides]
     cards = [
         c
         for f in files
         if f.result
         for c in f.result.guide.cards
-        if kind is None or c.kind.value == kind
+        if c.kind in kinds[f.path] and (kind is None or c.kind.value == kind)
     ]
     if fmt == "json":
         click.echo(json.dumps([card_dict(c) for c in cards], indent=2, ensure_ascii=False))
@@ -135,15 +173,7 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
         click.echo(f"{'KIND':<9} {'SOURCE':<{width}} CARD")
         for kind_name, source, text in rows:
             click.echo(f"{kind_name:<9} {source:<{width}} {text}")
-    report(files, strict)
-
-
-def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """The ``--out`` folder option of the commands that write files."""
-    return click.option(
-        "--out", type=click.Path(), callback=_as_paths, default=default, show_default=True,
-        help=f"Folder for the {what}.",
-    )  # fmt: skip
+    report_diagnostics([*inputs.problems, *(d for f in files for d in f.diagnostics)], strict)
 
 
 @main.command(name="build")
@@ -158,57 +188,39 @@ def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Call
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes that read and render guides (default: one per core).",
+    help="Processes that read and render guides (default and most: one per core).",
 )
 def build_command(
     paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool, jobs: int | None
 ) -> None:
     """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
-    from guidedeck.build import build
+    from guidedeck.build import available_cores, build
 
     _check_out(out)
-    resolved = _packages(paths, strict)
-    if resolved is None:
-        return
-    packages, prefix = resolved
-    total = sum(len(p.guides) for p in packages)
+    inputs = _inputs(paths, strict)
+    total = sum(len(p.guides) for p in inputs.packages)
+    cores = available_cores()
+    if jobs is not None and jobs > cores:
+        click.echo(f"--jobs {jobs}: only {cores} core(s) here; using {cores}", err=True)
     with _progress(total) as advance:
         result = build(
-            packages,
+            inputs.packages,
             out,
-            prefix=prefix,
+            prefix=inputs.prefix,
             strict=strict,
             dry_run=dry_run,
             on_guide=advance,
-            jobs=jobs or os.cpu_count() or 1,
-            roots=paths or [default_source()],
+            jobs=min(jobs or cores, cores),
+            roots=inputs.roots,
         )
     _summary(result)
     _removed(result)
-    report_diagnostics(result.diagnostics, strict)
+    report_diagnostics([*inputs.problems, *result.diagnostics], strict)
 
 
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise GuideError(f"{out}: output path is a file, not a folder")
-
-
-def _packages(paths: Sequence[Path], strict: bool) -> tuple[list[PackageConfig], str] | None:
-    """Packages to make: one per guide named on the command line, or decks.yaml's."""
-    from guidedeck.config import DEFAULT_PREFIX, ConfigError, default_package, load
-    from guidedeck.guides import discover
-
-    if paths:
-        files, problems = discover(paths)
-        if problems:
-            report_diagnostics(problems, strict)
-        return [default_package(path) for path in files], DEFAULT_PREFIX
-    try:
-        config = load(default_source() / "decks.yaml")
-    except ConfigError as exc:
-        report_diagnostics(exc.diagnostics, strict)
-        return None
-    return list(config.packages), config.deck_prefix
 
 
 @main.command(name="preview")
@@ -221,15 +233,12 @@ def preview_command(paths: tuple[Path, ...], out: Path, open_page: bool, strict:
     from guidedeck.preview import preview
 
     _check_out(out)
-    resolved = _packages(paths, strict)
-    if resolved is None:
-        return
-    packages, prefix = resolved
-    report = preview(packages, out, prefix=prefix, strict=strict)
+    inputs = _inputs(paths, strict)
+    report = preview(inputs.packages, out, prefix=inputs.prefix, strict=strict)
     cards = sum(len(deck.cards) for deck in report.decks)
     if report.index is not None:
         click.echo(f"{len(report.decks)} deck(s), {cards} card(s): {report.index}")
-    report_diagnostics(report.diagnostics, strict)
+    report_diagnostics([*inputs.problems, *report.diagnostics], strict)
     if open_page and report.index is not None:
         click.launch(str(report.index))
 

@@ -5,6 +5,7 @@ Every problem is collected with the YAML line it sits on and reported together, 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,30 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import CardKind
 
 DEFAULT_PREFIX = "Interview Guides"
+CONFIG_NAME = "decks.yaml"
+NAME_BYTES = 120
+"""Longest file name stem guidedeck makes (deck, lock, preview page); longer ones are cut and
+given a hash of the whole name, so they stay distinct and stable."""
+
+
+def short_name(stem: str, limit: int = NAME_BYTES) -> str:
+    """``stem``, or its start plus a stable hash of all of it when it is too long for a file
+    name (most file systems allow 255 bytes, and suffixes are added)."""
+    if len(stem.encode("utf-8")) <= limit:
+        return stem
+    digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:10]
+    cut = stem.encode("utf-8")[: limit - 11].decode("utf-8", "ignore").rstrip("-. ")
+    return f"{cut}-{digest}"
+
+
+def deck_name_problem(name: str) -> str | None:
+    """Why Anki would mangle ``name`` (an empty part between ``::`` becomes "blank"), or None."""
+    parts = name.split("::")
+    if any(not part.strip() for part in parts):
+        return f"deck name {name!r} has an empty part between '::'; Anki would name it 'blank'"
+    return None
+
+
 ALL_KINDS: tuple[CardKind, ...] = tuple(CardKind)
 
 
@@ -29,6 +54,8 @@ class PackageConfig:
     kinds: tuple[CardKind, ...]
     tags: tuple[str, ...]
     loc: SourceLoc
+    prefix: str | None = None
+    """Deck name prefix of its decks.yaml (None: the command's default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +79,9 @@ def default_package(
     guide: Path, prefix: str = DEFAULT_PREFIX, kinds: tuple[CardKind, ...] = ALL_KINDS
 ) -> PackageConfig:
     """The package for a guide named on the command line: ``<stem>.apkg``, all kinds."""
-    return PackageConfig(f"{guide.stem}.apkg", (guide,), None, kinds, (), SourceLoc(str(guide), 1))
+    return PackageConfig(
+        f"{short_name(guide.stem)}.apkg", (guide,), None, kinds, (), SourceLoc(str(guide), 1)
+    )
 
 
 class _Reader:
@@ -150,6 +179,9 @@ def load(path: Path) -> DeckConfig:
         defaults = reader.mapping(top["defaults"], "defaults", {"deck_prefix", "kinds", "tags"})
         if "deck_prefix" in defaults:
             prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
+            problem = deck_name_problem(prefix)
+            if problem:
+                reader.fail(defaults["deck_prefix"], problem)
         if "kinds" in defaults:
             kinds = reader.kinds(defaults["kinds"])
         if "tags" in defaults:
@@ -171,10 +203,20 @@ def load(path: Path) -> DeckConfig:
                 reader.fail(node, "a package needs 'guides': one or more guide files")
                 continue
             guides = tuple(path.parent / name for name in guide_names)
+            listed: dict[Path, str] = {}
             for item in _items(entry["guides"]):
                 name = item.value if isinstance(item, yaml.ScalarNode) else None
-                if isinstance(name, str) and name and not (path.parent / name).is_file():
+                if not isinstance(name, str) or not name:
+                    continue
+                where = path.parent / name
+                if not where.exists():
                     reader.fail(item, f"guide {name!r} not found beside decks.yaml")
+                elif not where.is_file():
+                    reader.fail(item, f"guide {name!r} is not a regular file")
+                key = where.resolve()
+                if key in listed:
+                    reader.fail(item, f"guide {name!r} is listed twice (also as {listed[key]!r})")
+                listed.setdefault(key, name)
             output = f"{Path(guide_names[0]).stem}.apkg"
             if "output" in entry:
                 output = reader.string(entry["output"], "output") or output
@@ -184,6 +226,8 @@ def load(path: Path) -> DeckConfig:
                 reader.fail(node, f"two packages write {output!r}")
             outputs[output] = node
             deck = reader.string(entry["deck"], "deck") if "deck" in entry else None
+            if deck is not None and deck_name_problem(deck):
+                reader.fail(entry["deck"], deck_name_problem(deck) or "")
             packages.append(
                 PackageConfig(
                     output,

@@ -213,6 +213,8 @@ def text_digest(text: str) -> str:
 
 def _guide_beside(lock: Path) -> Path | None:
     stem = lock.name[: -len(LOCK_SUFFIX)]
+    if stem.lower().endswith(GUIDE_SUFFIXES) and lock.with_name(stem).is_file():
+        return lock.with_name(stem)  # a.mdx.guidedeck.lock, for a.mdx beside a.md
     for suffix in GUIDE_SUFFIXES:
         candidate = lock.with_name(stem + suffix)
         if candidate.is_file():
@@ -269,7 +271,8 @@ def load_memory(
                 lock, _text = read_lock(lock_file)
             except LockError:
                 continue  # reported when its own guide is built
-            if _guide_beside(lock_file) is not None:
+            named = lock.guide and "/" not in lock.guide and (lock_file.parent / lock.guide)
+            if _guide_beside(lock_file) is not None or (named and named.is_file()):
                 for entry in lock.entries():  # another guide's notes: only never reuse its ids
                     memory.take(entry)
                 continue
