@@ -44,7 +44,9 @@ KILLER = textwrap.dedent(
                 self.handle.flush()
                 die()
 
-        package.os.fdopen = lambda fd, mode: HalfWriter(real_fdopen(fd, mode))
+        package.os.fdopen = lambda fd, mode, *rest: (
+            HalfWriter(real_fdopen(fd, mode)) if "w" in mode else real_fdopen(fd, mode, *rest)
+        )
     else:
         Path.replace = lambda self, target: die()
 

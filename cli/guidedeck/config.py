@@ -12,10 +12,12 @@ from pathlib import Path
 import yaml
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.guides import read_bounded
 from guidedeck.models import CardKind
 
 DEFAULT_PREFIX = "Interview Guides"
 CONFIG_NAME = "decks.yaml"
+MAX_CONFIG_BYTES = 1024 * 1024
 NAME_BYTES = 120
 """Longest file name stem guidedeck makes (deck, lock, preview page); longer ones are cut and
 given a hash of the whole name, so they stay distinct and stable."""
@@ -115,7 +117,11 @@ class _Reader:
 
     def string(self, node: yaml.Node, what: str) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str") and node.value.strip():
-            return str(node.value).strip()
+            value = str(node.value).strip()
+            if any("\ud800" <= c <= "\udfff" for c in value):
+                self.fail(node, f"{what} holds half of a character (a lone surrogate escape)")
+                return None
+            return value
         self.fail(node, f"{what} must be a non-empty string")
         return None
 
@@ -153,7 +159,7 @@ def load(path: Path) -> DeckConfig:
     """Read and validate ``decks.yaml``; raise :class:`ConfigError` listing every problem."""
     reader = _Reader(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        root = yaml.compose(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = (
@@ -162,7 +168,7 @@ def load(path: Path) -> DeckConfig:
             else SourceLoc(str(path), 1)
         )
         raise ConfigError([Diagnostic.error(loc, f"not valid YAML: {exc.problem}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise ConfigError(
             [Diagnostic.error(SourceLoc(str(path), 1), f"cannot read: {exc}")]
         ) from None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +13,9 @@ from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
 from guidedeck.parse import ParseResult, parse
 
 GUIDE_SUFFIXES = (".md", ".mdx")
+MAX_GUIDE_BYTES = 16 * 1024 * 1024
+"""The largest guide read (the largest real one is 180 KB): a bigger file is refused, so that a
+device or a runaway file cannot exhaust memory."""
 SKIPPED_NAMES = frozenset({"readme.md", "readme.mdx", "changelog.md", "license.md"})
 """Files in a guide folder that describe the folder rather than teach: never read as guides."""
 
@@ -47,21 +53,48 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
                     Diagnostic.warning(SourceLoc(str(path), 1), "folder holds no *.md guide")
                 )
             found.extend(below)
-        elif path.exists():
+        elif path.is_file():
             found.append(path)
+        elif path.exists() or path.is_symlink():
+            problems.append(
+                Diagnostic.error(
+                    SourceLoc(str(path), 1),
+                    "not a regular file (a pipe, device or socket); guides are Markdown files",
+                )
+            )
         else:
             problems.append(Diagnostic.error(SourceLoc(str(path), 1), "no such file or folder"))
     unique = list(dict.fromkeys(found))
     return unique, problems
 
 
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them.
+
+    Raises OSError for what is not a regular file (opened without blocking, so a FIFO with no
+    writer cannot hang the build) and ValueError when the file is larger than ``limit``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, device or socket)")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
 def read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
-    """The guide's text, or why it cannot be read (not UTF-8, binary, unreadable)."""
+    """The guide's text, or why it cannot be read (not UTF-8, binary, unreadable, too big)."""
     name = str(path)
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_GUIDE_BYTES)
     except OSError as exc:
-        return None, Diagnostic.error(SourceLoc(name, 1), f"cannot read file: {exc.strerror}")
+        reason = exc.strerror or str(exc)
+        return None, Diagnostic.error(SourceLoc(name, 1), f"cannot read file: {reason}")
+    except ValueError as exc:
+        return None, Diagnostic.error(SourceLoc(name, 1), f"guide is {exc}; not read")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         return None, Diagnostic.error(

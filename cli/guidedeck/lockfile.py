@@ -13,6 +13,8 @@ The lock is a cache, not the only memory: the decks the user last imported (see
 from __future__ import annotations
 
 import json
+import re
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from typing import Any
 LOCK_SUFFIX = ".guidedeck.lock"
 """A guide's lock file is named after it: ``aws.md`` -> ``aws.guidedeck.lock``."""
 LOCK_VERSION = 2
+MAX_LOCK_BYTES = 64 * 1024 * 1024
+"""The largest lock file read (a guide of 10,000 cards makes about 5 MB)."""
 
 
 @dataclass(slots=True)
@@ -96,35 +100,77 @@ def _dumps(value: Any) -> str:
 class LockError(Exception):
     """The lock file exists but cannot be used; building would lose every note's identity."""
 
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+
 
 _NOTE_TYPES: dict[str, type] = {f.name: f.type for f in fields(NoteEntry)}  # type: ignore[misc]
 _PY_TYPES = {"str": str, "int": int}
+_KINDS = frozenset({"quiz", "fact", "contrast", "scenario"})
+_GUID = re.compile(r"[\x21-\x7e]{1,64}")
+_HASH = re.compile(r"[0-9a-f]{0,64}")
+FUTURE_SLACK = 7 * 24 * 3600
+"""How far ahead of this machine's clock a time in a lock may lie (another machine's clock)."""
+MAX_ID = 2**53 - 1
+"""Anki stores ids as 64-bit integers and its clients read them as JavaScript numbers."""
 
 
-def _check_note(record: Any, where: str) -> NoteEntry:
+def _schema_problem(name: str, value: Any, now: int) -> str | None:
+    """Why a note's value cannot be right, or None (types are checked before)."""
+    if name == "id" and not (0 < len(value) <= 1_000 and value.isprintable()):
+        return "must be printable text of 1 to 1,000 characters"
+    if name == "guid" and not _GUID.fullmatch(value):
+        return "must be 1 to 64 visible ASCII characters (Anki's GUIDs)"
+    if name == "kind" and value not in _KINDS:
+        return f"must be one of {', '.join(sorted(_KINDS))}"
+    if name in ("fhash", "chash") and not _HASH.fullmatch(value):
+        return "must be a lower-case hexadecimal hash"
+    if name == "nid" and not 0 < value <= (now + FUTURE_SLACK) * 1000:
+        return "must be a note id (milliseconds since 1970), not in the future"
+    if name == "mtime" and not 0 <= value <= now + FUTURE_SLACK:
+        return "must be seconds since 1970, not in the future"
+    if name == "model" and not 0 < value <= MAX_ID:
+        return "must be a notetype id"
+    if name == "pos" and not 0 <= value <= 1_000_000:
+        return "must be a place from 0"
+    return None
+
+
+def _check_note(record: Any, where: str, line: int = 1, now: int | None = None) -> NoteEntry:
     if not isinstance(record, dict):
-        raise LockError(f"{where}: a note must be a JSON object")
+        raise LockError(f"{where}: a note must be a JSON object", line)
+    now = int(time.time()) if now is None else now
+    label = f"{where} (ID {record.get('id')!r})" if isinstance(record.get("id"), str) else where
     values: dict[str, Any] = {}
     for name, type_name in _NOTE_TYPES.items():
         if name not in record:
-            raise LockError(f"{where}: note lacks {name!r}")
+            raise LockError(f"{label}: note lacks {name!r}", line)
         value = record[name]
         expected = _PY_TYPES[str(type_name)]
         if not isinstance(value, expected) or isinstance(value, bool):
-            raise LockError(f"{where}: {name!r} must be {expected.__name__}, not {value!r}")
+            raise LockError(f"{label}: {name!r} must be {expected.__name__}, not {value!r}", line)
+        problem = _schema_problem(name, value, now)
+        if problem is not None:
+            raise LockError(f"{label}: {name!r} is {value!r}; it {problem}", line)
         values[name] = value
     return NoteEntry(**values)
 
 
-def _check_notetype(record: Any, where: str) -> NotetypeEntry:
+def _check_notetype(record: Any, where: str, line: int = 1) -> NotetypeEntry:
     if not isinstance(record, dict):
-        raise LockError(f"{where}: a notetype must be a JSON object")
+        raise LockError(f"{where}: a notetype must be a JSON object", line)
     try:
         entry = NotetypeEntry(**record)
     except TypeError as exc:
-        raise LockError(f"{where}: {exc}") from None
-    if not all(isinstance(getattr(entry, n), int) for n in ("model_id", "mtime")):
-        raise LockError(f"{where}: notetype ids and mtimes must be integers")
+        raise LockError(f"{where}: {exc}", line) from None
+    numbers = (entry.model_id, entry.mtime)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise LockError(f"{where}: notetype ids and mtimes must be integers", line)
+    if not 0 < entry.model_id <= MAX_ID or not 0 <= entry.mtime <= time.time() + FUTURE_SLACK:
+        raise LockError(f"{where}: notetype id or mtime out of range", line)
+    if not all(isinstance(h, str) and _HASH.fullmatch(h) for h in (entry.schema, entry.design)):
+        raise LockError(f"{where}: notetype hashes must be hexadecimal text", line)
     return entry
 
 
@@ -137,6 +183,7 @@ def parse_lock(text: str) -> Lock:
     stripped = text.lstrip()
     if not stripped:
         return Lock()
+    now = int(time.time())
     first = stripped.split("\n", 1)[0]
     if first.strip() == "{":
         return _parse_v1(text)
@@ -149,21 +196,25 @@ def parse_lock(text: str) -> Lock:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise LockError(f"{where}: not valid JSON ({exc.msg})") from None
+            raise LockError(f"{where}: not valid JSON ({exc.msg})", number) from None
         if isinstance(record, dict) and "version" in record:
             if record["version"] != LOCK_VERSION:
-                raise LockError(f"{where}: lock version {record['version']!r} is not understood")
+                raise LockError(
+                    f"{where}: lock version {record['version']!r} is not understood", number
+                )
             lock.guide = str(record.get("guide", ""))
             types = record.get("notetypes", {})
             if not isinstance(types, dict):
-                raise LockError(f"{where}: 'notetypes' must be an object")
+                raise LockError(f"{where}: 'notetypes' must be an object", number)
             for kind, value in types.items():
-                entry = _check_notetype(value, where)
+                if kind not in _KINDS:
+                    raise LockError(f"{where}: unknown card kind {kind!r} in 'notetypes'", number)
+                entry = _check_notetype(value, where, number)
                 known = lock.notetypes.get(kind)
                 if known is None or entry.mtime > known.mtime:
                     lock.notetypes[kind] = entry
             continue
-        note = _check_note(record, where)
+        note = _check_note(record, where, number, now)
         removed = record.get("removed") is True
         held = best.get(note.guid)
         if held is None or (note.mtime, not removed) > (held[0].mtime, not held[1]):
@@ -197,10 +248,12 @@ def _parse_v1(text: str) -> Lock:
 
 def read_lock(path: Path) -> tuple[Lock, str]:
     """The lock in ``path`` and its text ("" and an empty lock when there is no file)."""
+    from guidedeck.guides import read_bounded
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_LOCK_BYTES).decode("utf-8")
     except FileNotFoundError:
         return Lock(), ""
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise LockError(f"cannot read: {exc}") from None
     return parse_lock(text), text

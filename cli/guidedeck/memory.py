@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
+import io
 import json
 import sqlite3
 import tempfile
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
-from guidedeck.guides import GUIDE_SUFFIXES
+from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
 from guidedeck.lockfile import LOCK_SUFFIX, Lock, LockError, NoteEntry, NotetypeEntry, read_lock
 from guidedeck.models import CardKind
@@ -61,6 +62,10 @@ class DeckNote:
     deck: str
 
 
+MAX_DECK_BYTES = 512 * 1024 * 1024
+"""The largest previous deck read back (guidedeck's decks carry no media: a few MB at most)."""
+
+
 class DeckReadError(Exception):
     """A file in the output folder could not be read as a deck."""
 
@@ -69,9 +74,12 @@ def read_deck(path: Path) -> list[DeckNote]:
     """The notes of guidedeck's notetypes in an ``.apkg`` file (other notes are ignored)."""
     kinds = {spec.model_id: (kind, spec.fields) for kind, spec in SPECS.items()}
     try:
-        with zipfile.ZipFile(path) as archive:
+        raw = read_bounded(path, MAX_DECK_BYTES)
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if archive.getinfo("collection.anki2").file_size > MAX_DECK_BYTES:
+                raise ValueError("its collection is too large")
             data = archive.read("collection.anki2")
-    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
         raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
     with _database(data) as conn:
         try:
@@ -253,7 +261,11 @@ def load_memory(
         try:
             lock, text = read_lock(lock_file)
         except LockError as exc:
-            memory.lock_errors[guide] = Diagnostic.error(SourceLoc(str(lock_file), 1), str(exc))
+            memory.lock_errors[guide] = Diagnostic.error(
+                SourceLoc(str(lock_file), exc.line),
+                f"{exc}; nothing is written for this guide until the lock is fixed or removed "
+                "(the notes' identities are then read back from the last deck)",
+            )
             continue
         memory.notetypes_of[guide] = lock.notetypes
         memory.lock_digests[guide] = text_digest(text)

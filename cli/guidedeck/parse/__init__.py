@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
+from typing import Any
 
 from markdown_it import MarkdownIt
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
-from guidedeck.models import Guide
+from guidedeck.models import Fact, Guide
 from guidedeck.parse.blocks import Source, build_tree
 from guidedeck.parse.extract import Extractor, slugify
 from guidedeck.parse.mdx import mdx_plugin
@@ -40,6 +43,30 @@ def markdown() -> MarkdownIt:
     return md
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HALF = (
+    "holds half of a character (a lone surrogate such as \\uDFFF from an escape in a string) "
+    "that no file can store"
+)
+
+
+def _unencodable(value: object) -> bool:
+    """Whether a model holds text that cannot be written as UTF-8 (a lone surrogate)."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, (tuple, list)):
+        return any(_unencodable(v) for v in value)
+    if isinstance(value, Fact):  # its own row only: a table is shared by thousands of rows
+        return _unencodable((value.context, value.headers, value.cells))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(
+            _unencodable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in ("loc", "section", "question", "table")
+        )
+    return False
+
+
 def normalize(text: str) -> str:
     """Drop a UTF-8 BOM and turn CRLF/CR line endings into LF, so every file parses alike."""
     if text.startswith("\ufeff"):
@@ -64,15 +91,28 @@ def parse(text: str, path: str) -> ParseResult:
                 SourceLoc(path, 1), f"guide has no '# Title' heading; using {title!r}"
             )
         )
+    if _unencodable(title):
+        diagnostics.append(
+            Diagnostic.warning(SourceLoc(path, 1), f"the title {_HALF}; using the file name")
+        )
+        title = stem.replace("-", " ").replace("_", " ").strip() or "Untitled guide"
+    kept: dict[str, list[Any]] = {}
+    for name in ("quizzes", "facts", "contrasts", "scenarios"):
+        kept[name] = []
+        for card in getattr(extracted, name):
+            if _unencodable(card):
+                diagnostics.append(Diagnostic.warning(card.loc, f"this card {_HALF}; skipped"))
+            else:
+                kept[name].append(card)
     guide = Guide(
         path=path,
         title=title,
         slug=slugify(stem),
-        questions=tuple(extracted.questions),
-        quizzes=tuple(extracted.quizzes),
-        facts=tuple(extracted.facts),
-        contrasts=tuple(extracted.contrasts),
-        scenarios=tuple(extracted.scenarios),
+        questions=tuple(q for q in extracted.questions if not _unencodable(q)),
+        quizzes=tuple(kept["quizzes"]),
+        facts=tuple(kept["facts"]),
+        contrasts=tuple(kept["contrasts"]),
+        scenarios=tuple(kept["scenarios"]),
     )
     diagnostics.sort(key=lambda d: (d.loc.line, d.loc.col))
     return ParseResult(guide, tuple(diagnostics))

@@ -291,7 +291,17 @@ def _unescape(body: str) -> str:
             return ""  # line continuation
         return _ESCAPES.get(esc, esc)
 
-    return _ESCAPE_RE.sub(repl, body)
+    # JS strings are UTF-16: an escaped pair (\uD83D\uDE00) is one character; a lone half
+    # stays, and the card holding it is reported and skipped (no file can store it)
+    return _PAIR.sub(_join_pair, _ESCAPE_RE.sub(repl, body))
+
+
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _join_pair(m: re.Match[str]) -> str:
+    high, low = (ord(c) for c in m.group(0))
+    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 
 
 def _cook_template(body: str) -> TemplateString:
