@@ -238,6 +238,8 @@ class RenderedCard:
     tags: tuple[str, ...]
     fhash: str
     candidate: Candidate
+    source: str = ""
+    """``path:line`` of the card in its guide (for previews and reports)."""
 
 
 @dataclass
@@ -266,7 +268,7 @@ def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: 
         out.cards.append(
             RenderedCard(
                 card.kind, fields, card_tags, fields_hash(fields, card_tags),
-                candidate(card.kind, key, pos, fields),
+                candidate(card.kind, key, pos, fields), str(card.loc),
             )
         )  # fmt: skip
     return out

@@ -16,16 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from guidedeck.build import deck_name
-from guidedeck.config import PackageConfig
+from guidedeck.build import deck_name_for, prepare
+from guidedeck.config import PackageConfig, short_name
 from guidedeck.diagnostics import Diagnostic, SourceLoc
-from guidedeck.guides import read_guide
-from guidedeck.identity import card_keys
 from guidedeck.models import CardKind
 from guidedeck.notetypes import design, stylesheet
 from guidedeck.package import write_atomic
 from guidedeck.parse.extract import slugify
-from guidedeck.render import render
 from guidedeck.resources import data_dir
 
 _TAG = re.compile(r"{{\s*([#^/]?)\s*([^}]*?)\s*}}")
@@ -113,28 +110,29 @@ def card_sides(kind: CardKind, fields: Mapping[str, str]) -> tuple[str, str]:
 def collect(
     packages: Sequence[PackageConfig], prefix: str, strict: bool = False
 ) -> tuple[list[PreviewDeck], list[Diagnostic]]:
-    """Read every guide of ``packages`` and render its cards, grouped into decks."""
+    """Every guide of ``packages`` prepared as a build prepares it, grouped into decks."""
     decks: dict[str, PreviewDeck] = {}
     diagnostics: list[Diagnostic] = []
+    seen: set[Path] = set()
     for config in packages:
         for path in config.guides:
-            read = read_guide(path)
-            diagnostics.extend(read.diagnostics)
-            if read.result is None or not read.usable(strict):
+            ready = prepare(path, config.kinds, config.tags, strict)
+            if path.resolve() not in seen:  # a guide in two packages: its problems once
+                diagnostics.extend(ready.diagnostics)
+                seen.add(path.resolve())
+            if not ready.usable:
                 continue
-            guide = read.result.guide
-            name = deck_name(config, guide, prefix)
+            name = deck_name_for(config, ready.title, prefix)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
-            cards = [c for c in guide.cards if c.kind in config.kinds]
-            for card, (key, _pos) in zip(cards, card_keys(guide, cards), strict=True):
-                fields = {"ID": html.escape(key), **render(card, guide)}
+            for card in ready.cards:
+                fields = {"ID": html.escape(card.candidate.key), **card.fields}
                 front, back = card_sides(card.kind, fields)
-                deck.cards.append(PreviewCard(card.kind, str(card.loc), front, back))
+                deck.cards.append(PreviewCard(card.kind, card.source, front, back))
     return list(decks.values()), diagnostics
 
 
 def _page_name(name: str, taken: Mapping[str, PreviewDeck]) -> str:
-    base = slugify(name.rsplit("::", 1)[-1])
+    base = short_name(slugify(name.rsplit("::", 1)[-1]), 80)
     used = {deck.page for deck in taken.values()}
     page, n = f"{base}.html", 1
     while page in used:

@@ -9,6 +9,7 @@ composed from those sanitized pieces, escaped text and this module's own fixed m
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -182,12 +183,28 @@ def _column_name(headers: Sequence[str], n: int) -> str:
     return headers[n] if n < len(headers) and headers[n].strip() else f"column {n + 1}"
 
 
+_ANKI_MARKUP = re.compile(r"\[(?=/?(?:sound:|anki:|latex\]|\$\$?\]))", re.IGNORECASE)
+"""The opening bracket of Anki's own field markup: ``[sound:x.mp3]``, ``[anki:tts]``,
+``[latex]``, ``[$]`` and ``[$$]`` (and their closers). Anki acts on them in a field's raw text,
+before any HTML is read, so a guide's ``[sound:x.mp3]`` would become a play button."""
+
+
+def inert(fragment: str) -> str:
+    """``fragment`` with Anki's markup made plain text (``[`` written as ``&#91;``)."""
+    return _ANKI_MARKUP.sub("&#91;", fragment)
+
+
 def render(card: Card, guide: Guide) -> dict[str, str]:
     """The note fields of ``card`` except ``ID`` (an identity, given by the lock), all HTML.
 
     Nothing here depends on where the card stands in the file, so an edit elsewhere in the guide
-    leaves these fields, and the note's mtime, as they were.
+    leaves these fields, and the note's mtime, as they were. A guide's text that reads as Anki
+    markup (``[sound:...]``, ``[latex]``) is shown as written.
     """
+    return {name: inert(value) for name, value in _fields(card, guide).items()}
+
+
+def _fields(card: Card, guide: Guide) -> dict[str, str]:
     section = card.section
     common = {
         "Guide": inline_html(guide.title),
