@@ -1,5 +1,5 @@
 """Allow ``python -m guidedeck``."""
 
-from guidedeck.cli import main
+from guidedeck.entry import run
 
-main()
+run()

@@ -62,26 +62,14 @@ def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
         raise GuideError(f"{errors} error(s), {warnings} warning(s){reason}")
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived: unwinds like Ctrl-C, so temporary files are removed on the way out."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
-INTERRUPTED = (
-    "interrupted: nothing half-written is left; every deck and lock file is as before the "
-    "build or as built"
-)
-
-
 class _Guarded(click.Group):
     """A command group that reports an unexpected exception as a message, not a traceback, and
     ends on Ctrl-C (exit 130) or SIGTERM (exit 143) with one line."""
 
     def invoke(self, ctx: click.Context) -> object:
         import signal
+
+        from guidedeck.entry import INTERRUPTED, Terminated, _terminate
 
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
