@@ -60,6 +60,9 @@ from guidedeck.resources import data_dir
 from guidedeck.transaction import Transaction, recover
 
 DECK_ID_BASE = 1_400_000_000_000
+BeforeCommit = Callable[["BuildReport", Mapping[Path, Path]], bool]
+"""``before_commit(report, locks)``: ``locks`` maps each guide's lock file to the file holding
+its new text (staged, or the lock itself when unchanged)."""
 
 
 @dataclass
@@ -85,6 +88,8 @@ class PackageReport:
     written: bool = False
     ready: bool = False
     """Everything needed to write it was there (in a dry run: it would be written)."""
+    staged: Path | None = None
+    """While a ``before_commit`` hook runs: the complete new deck, not yet in place."""
     problems: list[Diagnostic] = field(default_factory=list)
     """Problems of the package itself (e.g. no cards), beside the guides' own."""
 
@@ -106,6 +111,8 @@ class BuildReport:
     """Notes of guides that are gone (by the lock or deck file that knew them), not taken over."""
     notices: list[str] = field(default_factory=list)
     """What the user should know that is no problem: renamed decks, files tidied away."""
+    declined: bool = False
+    """A ``before_commit`` hook chose not to put the staged files in place."""
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -491,13 +498,17 @@ def build(
     now: int | None = None,
     jobs: int = 1,
     roots: Sequence[Path] = (),
+    before_commit: BeforeCommit | None = None,
 ) -> BuildReport:
     """Build and write every package and lock file; report what happened.
 
     Never raises for bad guides: problems end up in the report. ``dry_run`` computes everything
     and writes nothing. ``now`` (seconds) is the mtime given to new and changed notes; ``jobs``
     is how many processes read and render guides; ``roots`` are the folders the guides were
-    found in (searched for lock files of guides that are gone).
+    found in (searched for lock files of guides that are gone). ``before_commit`` runs once
+    every file is staged, before any is put in place (still holding the folders' locks); it may
+    read the staged decks (``PackageReport.staged``) and lock files, and returns whether to
+    commit them (False, or an exception, leaves every file as it was).
     """
     started = time.perf_counter()
     report = BuildReport(dry_run=dry_run)
@@ -519,9 +530,10 @@ def build(
             work = _gather(packages, out_dir, prepared, memory, report, on_guide)
         finally:
             prepared.close()  # stops the worker pool, also when a build fails half-way
-        _write(packages, out_dir, work, memory, locks, report, now, prefix, dry_run)
+        _write(packages, out_dir, work, memory, locks, report, now, prefix, dry_run,
+               before_commit)  # fmt: skip
     for pkg in report.packages:
-        if pkg.written or (dry_run and pkg.ready):
+        if pkg.written or ((dry_run or report.declined) and pkg.ready):
             continue
         severities = {d.severity for d in pkg.diagnostics}
         # an error fails the build already; so do warnings under --strict
@@ -585,12 +597,14 @@ def _write(
     now: int,
     prefix: str,
     dry_run: bool,
+    before_commit: BeforeCommit | None = None,
 ) -> None:
     """Assign identities, write each package, then each guide's lock once all its packages are."""
     ids = _Identities(memory, now)
     txn = Transaction(out_dir)
     try:
-        _stage_all(packages, work, memory, locks, report, now, prefix, dry_run, ids, txn)
+        _stage_all(packages, work, memory, locks, report, now, prefix, dry_run, ids, txn,
+                   before_commit)  # fmt: skip
     except BaseException:
         txn.rollback()  # interrupted or failed before committing: every file stays as it was
         raise
@@ -607,6 +621,7 @@ def _stage_all(
     dry_run: bool,
     ids: _Identities,
     txn: Transaction,
+    before_commit: BeforeCommit | None,
 ) -> None:
     """Stage every package and lock; commit those whose decks and locks all could be."""
     staged: list[int] = []
@@ -693,7 +708,8 @@ def _stage_all(
                 # staged: what this build holds of the guide would only make memory grow
                 # with the number of guides
                 memory.release(job.home, matched_of.pop(job.home))
-    _commit(txn, packages, by_package, staged, failed, locks, report)
+    if not _commit(txn, packages, by_package, staged, failed, locks, report, before_commit):
+        return
 
     _removed_elsewhere(work, memory, claimed, report)
     for (old, new), count in sorted(renamed.items()):
@@ -790,9 +806,11 @@ def _commit(
     failed: set[Path],
     locks: Mapping[Path, Path],
     report: BuildReport,
-) -> None:
+    before_commit: BeforeCommit | None = None,
+) -> bool:
     """Rename the staged files into place, leaving out every deck whose guide's lock could not be
-    written (and every lock whose guide is in such a deck): a deck and its lock go together."""
+    written (and every lock whose guide is in such a deck): a deck and its lock go together.
+    False when ``before_commit`` declined: then nothing was put in place."""
     dropped: set[int] = set()
     changed = True
     while changed:
@@ -815,7 +833,20 @@ def _commit(
     for home in failed:
         if home in locks:
             txn.discard(locks[home])
+    if before_commit is not None:
+        for n in staged:
+            if n not in dropped:
+                report.packages[n].staged = txn.staged.get(report.packages[n].output)
+        files = {target: txn.staged.get(target, target) for target in locks.values()}
+        go_on = before_commit(report, files)
+        for pkg in report.packages:
+            pkg.staged = None
+        if not go_on:
+            txn.rollback()
+            report.declined = True
+            return False
     txn.commit()
     for n in staged:
         if n not in dropped:
             report.packages[n].written = True
+    return True

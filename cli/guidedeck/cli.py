@@ -26,6 +26,8 @@ def _as_paths(ctx: click.Context, param: click.Parameter, value: object) -> obje
     """Strings from the command line as :class:`pathlib.Path` (imported once a command runs)."""
     from pathlib import Path
 
+    if value is None:
+        return None
     if isinstance(value, tuple):
         return tuple(Path(v) for v in value)
     return Path(str(value))
@@ -229,6 +231,99 @@ def preview_command(paths: tuple[Path, ...], out: Path, open_page: bool, strict:
     report_diagnostics([*inputs.problems, *report.diagnostics], strict)
     if open_page and report.index is not None:
         click.launch(str(report.index))
+
+
+@main.command(name="push")
+@PATHS
+@click.option(
+    "--collection", type=click.Path(), callback=_as_paths, default=None,
+    help="The collection.anki2 file to push into (default: your Anki profile's).",
+)  # fmt: skip
+@click.option("--profile", default=None, help="The Anki profile to push into, by name.")
+@click.option(
+    "--removed", type=click.Choice(["keep", "tag", "suspend", "delete"]), default="keep",
+    show_default=True,
+    help="What to do with notes whose items left the guides (delete asks first).",
+)  # fmt: skip
+@click.option("--yes", is_flag=True, help="Delete removed notes without asking.")
+@click.option("--dry-run", is_flag=True, help="Show the whole plan; change nothing.")
+@_out_option("build", ".apkg files (written as by build)")
+@STRICT
+def push_command(
+    paths: tuple[Path, ...], collection: Path | None, profile: str | None, removed: str,
+    yes: bool, dry_run: bool, out: Path, strict: bool,
+) -> None:  # fmt: skip
+    """Build, then import straight into your Anki collection (Anki must be closed)."""
+    from guidedeck.build import available_cores
+    from guidedeck.push import PushError, find_collection, push
+
+    _check_out(out)
+    inputs = _inputs(paths, strict)
+    try:
+        where, chosen = find_collection(collection, profile)
+
+        def confirm(plan: object) -> bool:
+            if yes:
+                return True
+            if not sys.stdin.isatty():
+                click.echo("--removed delete: pass --yes to delete without a terminal", err=True)
+                return False
+            number = len(getattr(plan, "removed", {}))
+            question = f"Delete {number} note(s), their cards and reviews from your collection?"
+            return click.confirm(question, default=False)
+
+        result = push(
+            inputs.packages, out, prefix=inputs.prefix, roots=inputs.roots, collection=where,
+            chosen=chosen, policy=removed, dry_run=dry_run, strict=strict,
+            jobs=available_cores(), confirm=confirm,
+        )  # fmt: skip
+    except PushError as exc:
+        raise GuideError(str(exc)) from None
+    _push_summary(result, dry_run)
+    diagnostics = [*inputs.problems, *(result.build.diagnostics if result.build else [])]
+    report_diagnostics(diagnostics, strict)
+    if result.declined:
+        raise GuideError("nothing was changed: the removed notes were not deleted")
+    if not dry_run and not result.applied:
+        raise GuideError("nothing was pushed (see the problems above)")
+
+
+def _push_summary(result: object, dry_run: bool) -> None:
+    from guidedeck.push import PushReport, counts, removed_search
+
+    assert isinstance(result, PushReport)
+    plan = result.plan
+    verb = "would push" if dry_run else "pushed"
+    click.echo(f"{verb} into {result.chosen}")
+    if result.backup is not None:
+        click.echo(
+            f"backup: {result.backup} (to restore it: Anki > File > Switch Profile > Open Backup)"
+        )
+    head = ["deck", "added", "updated", "unchanged", "moved", "removed"]
+    rows = [
+        [name, str(d.added), str(d.updated), str(d.unchanged), str(d.moved), str(d.removed)]
+        for name, d in sorted(plan.decks.items())
+    ]
+    total = counts(plan)
+    rows.append(["total", *(str(total[k]) for k in head[1:])])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        numbers = zip(row[1:], widths[1:], strict=True)
+        cells = [row[0].ljust(widths[0]), *(c.rjust(w) for c, w in numbers)]
+        click.echo("  ".join(cells).rstrip())
+    if plan.removed:
+        done = {
+            "keep": "kept (use --removed tag, suspend or delete to act on them)",
+            "tag": f"tagged {result.acted} with guidedeck::removed",
+            "suspend": f"suspended {result.acted} card(s)",
+            "delete": f"deleted {result.acted}",
+        }[result.policy]
+        if dry_run:
+            done = f"would be handled by --removed {result.policy}"
+        click.echo(f"{len(plan.removed)} removed note(s): {done}. Find them with:")
+        click.echo(f"  {removed_search(plan)}")
+    for name in result.emptied:
+        click.echo(f'deck "{name}" was left empty by the moves and removed')
 
 
 @contextmanager

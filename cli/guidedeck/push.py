@@ -1,0 +1,421 @@
+"""``guidedeck push``: build, then import into the user's Anki collection with Anki's own engine.
+
+The import is the one Anki's File > Import runs (``import_anki_package`` with its defaults), so a
+push and a manual import can never disagree on identity, mtimes or notetypes. What that import
+does not do, push does itself: it moves existing cards to their package's deck (keeping their
+reviews) and deals with the notes whose items left the guide.
+
+Order matters for "nothing lost": the collection is opened first (Anki refuses a collection
+another process holds, and then not one file has changed); the build stages its files; the plan
+is made from the staged decks and the collection; a backup is made before the first change; and
+the build's decks and lock files are put in place only once the collection took the import.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guidedeck.build import BuildReport, build
+from guidedeck.config import PackageConfig
+from guidedeck.identity import anki_search
+from guidedeck.lockfile import LockError, read_lock
+from guidedeck.memory import DeckNote, DeckReadError, read_deck
+from guidedeck.notetypes import SPECS
+
+REMOVED_TAG = "guidedeck::removed"
+POLICIES = ("keep", "tag", "suspend", "delete")
+_OUR_MODELS = frozenset(spec.model_id for spec in SPECS.values())
+_DEFAULT_DECK = 1
+
+
+class PushError(Exception):
+    """Push cannot go on; nothing in the collection was changed."""
+
+
+# --- finding the collection ---------------------------------------------------------------------
+
+
+def anki_base() -> Path:
+    """Anki's data folder: ``$ANKI_BASE`` (as Anki itself reads it), else the platform's."""
+    if os.environ.get("ANKI_BASE"):
+        return Path(os.environ["ANKI_BASE"])
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", home / "AppData" / "Roaming")) / "Anki2"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "Anki2"
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "Anki2"
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Anki's profile list is pickled; only plain values may come out of it."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name} is not a plain value")
+
+
+def _last_profile(base: Path) -> str | None:
+    """The profile Anki opened last, from its ``prefs21.db`` (None when it cannot be told)."""
+    try:
+        conn = sqlite3.connect(f"file:{base / 'prefs21.db'}?mode=ro", uri=True)
+        try:
+            row = conn.execute("select cast(data as blob) from profiles where name = '_global'")
+            data = row.fetchone()
+        finally:
+            conn.close()
+        if data is None:
+            return None
+        import io
+
+        value = _SafeUnpickler(io.BytesIO(data[0])).load()
+    except (sqlite3.Error, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        return None
+    name = value.get("last_loaded_profile_name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def find_collection(collection: Path | None, profile: str | None) -> tuple[Path, str]:
+    """The collection file to push into, and a sentence saying how it was chosen."""
+    if collection is not None:
+        if not collection.is_file():
+            raise PushError(f"{collection}: no such collection file")
+        return collection, f"collection {collection}"
+    base = anki_base()
+    profiles = sorted(
+        p.name for p in base.iterdir() if (p / "collection.anki2").is_file()
+    ) if base.is_dir() else []  # fmt: skip
+    if not profiles:
+        raise PushError(
+            f"no Anki profile found in {base}; give --collection FILE (or set ANKI_BASE)"
+        )
+    if profile is not None:
+        if profile not in profiles:
+            raise PushError(f"no profile {profile!r} in {base} (there are: {', '.join(profiles)})")
+        return base / profile / "collection.anki2", f"profile {profile!r} in {base}"
+    if len(profiles) == 1:
+        return base / profiles[0] / "collection.anki2", f"profile {profiles[0]!r} in {base}"
+    last = _last_profile(base)
+    if last in profiles:
+        return base / last / "collection.anki2", f"profile {last!r} (last used) in {base}"
+    raise PushError(
+        f"{len(profiles)} Anki profiles in {base} ({', '.join(profiles)}); choose one with "
+        "--profile NAME"
+    )
+
+
+def open_collection(path: Path) -> Any:
+    """The collection, opened by this process alone (Anki refuses one another process holds)."""
+    try:
+        from anki.collection import Collection
+        from anki.errors import DBError
+    except ImportError:
+        raise PushError(
+            "push needs Anki's engine: pip install 'guidedeck[anki]'"
+        ) from None  # fmt: skip
+    try:
+        return Collection(str(path))
+    except DBError:
+        raise PushError(
+            f"{path} is in use (Anki or another program has it open): close Anki and push "
+            "again; nothing was changed"
+        ) from None
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DeckLine:
+    """One row of the summary: what happens in one deck."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+
+
+@dataclass
+class Plan:
+    """What a push will do (or did) to the collection."""
+
+    decks: dict[str, DeckLine] = field(default_factory=lambda: defaultdict(DeckLine))
+    packages: list[tuple[Path, list[DeckNote]]] = field(default_factory=list)
+    moves: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    """Target deck -> card ids to move there."""
+    removed: dict[int, str] = field(default_factory=dict)
+    """Note id -> ``ID`` field of a note whose item left its guide."""
+    removed_cards: list[int] = field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        """Whether carrying the plan out changes the collection at all (policy aside)."""
+        lines = self.decks.values()
+        return any(d.added or d.updated for d in lines) or any(self.moves.values())
+
+
+@dataclass
+class PushReport:
+    """The outcome of a push."""
+
+    collection: Path
+    chosen: str
+    policy: str
+    plan: Plan = field(default_factory=Plan)
+    build: BuildReport | None = None
+    backup: Path | None = None
+    applied: bool = False
+    declined: bool = False
+    emptied: list[str] = field(default_factory=list)
+    """Decks removed because push moved their last card out."""
+    acted: int = 0
+    """Removed notes the policy acted on (tagged, suspended or deleted)."""
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _col_notes(col: Any, guids: Sequence[str]) -> dict[str, tuple[int, int, str, int]]:
+    """guid -> (note id, mtime, fields, notetype id) of the collection's notes."""
+    found = {}
+    for chunk in _chunks(list(guids)):
+        marks = ",".join("?" * len(chunk))
+        for nid, guid, mod, flds, mid in col.db.all(
+            f"select id, guid, mod, flds, mid from notes where guid in ({marks})", *chunk
+        ):
+            found[guid] = (nid, mod, flds, mid)
+    return found
+
+
+def make_plan(col: Any, report: BuildReport, locks: Mapping[Path, Path], out_dir: Path) -> Plan:
+    """Compare the staged decks with the collection."""
+    plan = Plan()
+    ours_before = _deck_names_built(out_dir)
+    built_guids: set[str] = set()
+    for pkg in report.packages:
+        if pkg.staged is None:
+            continue
+        notes = read_deck(pkg.staged)
+        plan.packages.append((pkg.staged, notes))
+        built_guids.update(n.guid for n in notes)
+        ours_before.update(n.deck for n in notes)
+    names = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    for _staged, notes in plan.packages:
+        known = _col_notes(col, [n.guid for n in notes])
+        for note in notes:
+            line = plan.decks[note.deck]
+            held = known.get(note.guid)
+            if held is None:
+                line.added += 1
+                continue
+            nid, mod, flds, _mid = held
+            fields = "\x1f".join(note.fields.values())
+            if note.mtime > mod and fields != flds:
+                line.updated += 1
+            else:
+                line.unchanged += 1
+            for cid, did, odid in col.db.all("select id, did, odid from cards where nid = ?", nid):
+                where = names.get(did, "")
+                # cards in a filtered deck go home by themselves; cards the user filed in a deck
+                # of their own stay there: only cards where guidedeck put them follow the package
+                if odid == 0 and where != note.deck and where in ours_before:
+                    plan.moves[note.deck].append(cid)
+                    line.moved += 1
+    # removed: notes the built guides' locks know, of our notetypes, not in what was just built
+    known_guids: set[str] = set()
+    for file in locks.values():
+        try:
+            lock, _text = read_lock(file)
+        except LockError:
+            continue
+        known_guids.update(e.guid for e in lock.entries())
+    gone = sorted(known_guids - built_guids)
+    for nid, _mod, flds, mid in _col_notes(col, gone).values():
+        if mid not in _OUR_MODELS:
+            continue
+        plan.removed[nid] = flds.split("\x1f", 1)[0]
+        for cid, did in col.db.all("select id, did from cards where nid = ?", nid):
+            plan.removed_cards.append(cid)
+            plan.decks[names.get(did, "")].removed += 1
+    return plan
+
+
+def _deck_names_built(out_dir: Path) -> set[str]:
+    """Deck names of guidedeck's notes in the decks last built into ``out_dir``."""
+    names: set[str] = set()
+    for deck_file in sorted(out_dir.glob("*.apkg")) if out_dir.is_dir() else []:
+        try:
+            names.update(n.deck for n in read_deck(deck_file))
+        except DeckReadError:
+            continue
+    return names
+
+
+# --- carrying it out ----------------------------------------------------------------------------
+
+
+def backup(col: Any, collection: Path) -> Path | None:
+    """A backup of the collection in its profile's ``backups`` folder (where Anki's File >
+    Switch Profile > Open Backup looks); the newest backup file."""
+    folder = collection.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+    made = sorted(folder.glob("*.colpkg"), key=lambda p: p.stat().st_mtime)
+    return made[-1] if made else None
+
+
+def import_package(col: Any, package: Path) -> Any:
+    """Anki's File > Import of an ``.apkg``, with its default options."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
+
+    options = ImportAnkiPackageOptions(
+        merge_notetypes=False,
+        update_notes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+        update_notetypes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+        with_scheduling=False,
+        with_deck_configs=False,
+    )
+    request = ImportAnkiPackageRequest(package_path=str(package), options=options)
+    return col.import_anki_package(request).log
+
+
+def apply_plan(col: Any, plan: Plan, policy: str, result: PushReport) -> None:
+    """Import, move cards to their decks, drop decks left empty, then the removed-note policy."""
+    # the importer's own account replaces the prediction: it is what the collection now holds
+    for line in plan.decks.values():
+        line.added = line.updated = line.unchanged = 0
+    for staged, notes in plan.packages:
+        log = import_package(col, staged)
+        deck_of = {n.guid: n.deck for n in notes}
+        for part, attr in (("new", "added"), ("updated", "updated"), ("duplicate", "unchanged")):
+            nids = [entry.id.nid for entry in getattr(log, part)]
+            for guid in col.db.list(f"select guid from notes where id in {_ids(nids)}"):
+                line = plan.decks[deck_of.get(guid, "")]
+                setattr(line, attr, getattr(line, attr) + 1)
+        if log.conflicting or log.missing_notetype or log.empty_first_field:
+            raise PushError(
+                f"Anki did not take every note of this push ({len(log.conflicting)} "
+                f"conflicting); to undo what it took, restore {result.backup}"
+            )
+    emptied: set[int] = set()
+    for deck, cards in plan.moves.items():
+        target = col.decks.id_for_name(deck)
+        emptied.update(col.db.list(f"select distinct did from cards where id in {_ids(cards)}"))
+        col.set_deck(cards, target)
+    for did in sorted(emptied):
+        deck = col.decks.get(did, default=False)
+        if deck is None or did == _DEFAULT_DECK or col.decks.card_count(did, True):
+            continue
+        if list(col.decks.children(did)):
+            continue
+        result.emptied.append(deck["name"])
+        col.decks.remove([did])
+    nids = sorted(plan.removed)
+    if not nids or policy == "keep":
+        return
+    if policy == "tag":
+        todo = [n for n in nids if REMOVED_TAG not in col.get_note(n).tags]
+        if todo:
+            col.tags.bulk_add(todo, REMOVED_TAG)
+        result.acted = len(todo)
+    elif policy == "suspend":
+        cards = col.db.list(
+            f"select id from cards where queue != -1 and id in {_ids(plan.removed_cards)}"
+        )
+        if cards:
+            col.sched.suspend_cards(cards)
+        result.acted = len(cards)
+    elif policy == "delete":
+        col.remove_notes(nids)
+        result.acted = len(nids)
+
+
+def _ids(values: Iterable[int]) -> str:
+    return "(" + ",".join(str(int(v)) for v in values) + ")"
+
+
+def push(
+    packages: Sequence[PackageConfig],
+    out_dir: Path,
+    *,
+    prefix: str,
+    roots: Sequence[Path],
+    collection: Path,
+    chosen: str,
+    policy: str = "keep",
+    dry_run: bool = False,
+    strict: bool = False,
+    jobs: int = 1,
+    confirm: Callable[[Plan], bool] = lambda _plan: False,
+) -> PushReport:
+    """Build ``packages`` and bring them into ``collection``; see the module's docstring."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}")
+    col = open_collection(collection)  # first: refused means not one file changed
+    result = PushReport(collection, chosen, policy)
+    try:
+
+        def before_commit(report: BuildReport, locks: Mapping[Path, Path]) -> bool:
+            failed = any(d.severity.value == "error" for d in report.diagnostics)
+            if failed or any(p.staged is None for p in report.packages):
+                return False  # a package cannot be built: the collection is left alone
+            result.plan = make_plan(col, report, locks, out_dir)
+            if dry_run:
+                return False
+            if policy == "delete" and result.plan.removed and not confirm(result.plan):
+                result.declined = True
+                return False
+            acts = policy != "keep" and bool(result.plan.removed)
+            if result.plan.changes or acts:
+                result.backup = backup(col, collection)
+                apply_plan(col, result.plan, policy, result)
+            result.applied = True
+            return True
+
+        result.build = build(
+            packages, out_dir, prefix=prefix, strict=strict, roots=roots, jobs=jobs,
+            before_commit=before_commit,
+        )  # fmt: skip
+    finally:
+        col.close()
+    return result
+
+
+def removed_search(plan: Plan) -> str:
+    """An Anki search for the removed notes (by their ``ID`` field)."""
+    return anki_search(sorted(plan.removed.values()))
+
+
+def counts(plan: Plan) -> Counter[str]:
+    """Totals over every deck."""
+    total: Counter[str] = Counter()
+    for line in plan.decks.values():
+        total.update(
+            added=line.added, updated=line.updated, unchanged=line.unchanged,
+            moved=line.moved, removed=line.removed,
+        )  # fmt: skip
+    return total
+
+
+__all__ = [
+    "POLICIES",
+    "REMOVED_TAG",
+    "Plan",
+    "PushError",
+    "PushReport",
+    "anki_base",
+    "find_collection",
+    "open_collection",
+    "push",
+]

@@ -1,0 +1,375 @@
+"""``guidedeck push`` into real collection files, every card answered before the next push."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from guidedeck.cli import main
+from guidedeck.lockfile import LOCK_SUFFIX
+from guidedeck.push import REMOVED_TAG, PushError, find_collection
+from tests.anki_engine import assert_preview_matches_anki, fresh_collection, render_all
+from tests.conftest import FIXTURES
+
+SAMPLE = (FIXTURES / "updates" / "v1.md").read_text(encoding="utf-8")
+QUIZ_BEFORE = "**Whcih protocol guarantees in-order delivery?**"
+QUIZ_AFTER = "**Which protocol guarantees in-order delivery?**"
+ADDED_QUIZ = (
+    "### Quick Check\n\n**Is UDP connectionless?**\n\n-> A. Yes\n   B. No\n\n<details>\n"
+    "<summary>See Answer</summary>\n\nUDP sends datagrams without a handshake.\n\n</details>\n\n"
+)
+GONE_ROW = "| Redis | 6379 | TCP |\n"
+
+
+class Profile:
+    """A folder with a guide, its output, and one Anki collection of a user who studies."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.guides = root / "guides"
+        self.guides.mkdir(parents=True)
+        self.guide = self.guides / "networking.md"
+        self.guide.write_text(SAMPLE, encoding="utf-8")
+        self.out = root / "out"
+        self.collection = root / "anki" / "User 1" / "collection.anki2"
+        fresh_collection(self.collection.parent).close()
+
+    def push(self, *extra: str, paths: tuple[str, ...] = ()) -> tuple[int, str]:
+        args = ["push", *(paths or (str(self.guide),)), "--out", str(self.out)]
+        result = CliRunner().invoke(main, [*args, "--collection", str(self.collection), *extra])
+        assert "Traceback" not in result.output
+        return result.exit_code, result.output
+
+    def open(self) -> Any:
+        from anki.collection import Collection
+
+        return Collection(str(self.collection))
+
+    def study(self) -> int:
+        """Answer every due card 'Easy': each gets a review and an interval. Returns how many."""
+        col = self.open()
+        try:
+            answered = 0
+            for did in col.db.list("select distinct did from cards"):
+                col.decks.select(did)  # the scheduler shows the selected deck's cards
+                while (card := col.sched.getCard()) is not None:
+                    col.sched.answerCard(card, 4)
+                    answered += 1
+            return answered
+        finally:
+            col.close()
+
+    def state(self) -> dict[str, Any]:
+        """Everything a push could change, as plain data."""
+        col = self.open()
+        try:
+            return {
+                "notes": col.db.all(
+                    "select id, guid, mid, mod, usn, tags, flds from notes order by id"
+                ),
+                "cards": col.db.all(
+                    "select id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, "
+                    "lapses, odid from cards order by id"
+                ),
+                "revlog": col.db.all("select id, cid, ease, ivl from revlog order by id"),
+                "decks": sorted(d.name for d in col.decks.all_names_and_ids()),
+            }
+        finally:
+            col.close()
+
+    def notes(self) -> dict[str, dict[str, Any]]:
+        """Notes by their ``ID`` field: fields, tags, cards' deck and queue and interval."""
+        col = self.open()
+        try:
+            out = {}
+            for nid in col.find_notes('"note:guidedeck*"'):  # the user's own notes aside
+                note = col.get_note(nid)
+                cards = note.cards()
+                out[note["ID"]] = {
+                    "fields": dict(note.items()),
+                    "tags": set(note.tags),
+                    "decks": {col.decks.name(c.did) for c in cards},
+                    "queue": {c.queue for c in cards},
+                    "ivl": {c.ivl for c in cards},
+                }
+            return out
+        finally:
+            col.close()
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Profile:
+    return Profile(tmp_path)
+
+
+def edit(profile: Profile) -> None:
+    """Fix a typo in a quiz, add a quiz, remove a table row."""
+    text = profile.guide.read_text(encoding="utf-8")
+    text = text.replace(QUIZ_BEFORE, QUIZ_AFTER).replace(GONE_ROW, "")
+    text = text.replace(
+        "### Quick Check\n\n" + QUIZ_AFTER, ADDED_QUIZ + "### Quick Check\n\n" + QUIZ_AFTER
+    )
+    profile.guide.write_text(text, encoding="utf-8")
+
+
+def test_push_edit_push_keeps_every_review(profile: Profile) -> None:
+    code, output = profile.push()
+    assert code == 0, output
+    first = profile.notes()
+    answered = profile.study()
+    assert answered == len(first) > 5
+    studied = profile.notes()
+    assert all(n["ivl"] != {0} for n in studied.values()), "every card has an interval"
+    revlog = len(profile.state()["revlog"])
+
+    edit(profile)
+    code, output = profile.push()
+    assert code == 0, output
+    assert "backup:" in output
+    after = profile.notes()
+    new = set(after) - set(studied)
+    assert len(new) == 1 and "is-udp-connectionless" in next(iter(new))
+    for key, note in studied.items():
+        assert after[key]["ivl"] == note["ivl"], f"review lost: {key}"
+    questions = {k: n["fields"].get("Question", "") for k, n in after.items()}
+    fixed = [k for k, q in questions.items() if "Which protocol guarantees" in q]
+    assert len(fixed) == 1 and fixed[0] in studied, "the typo fix landed on the studied note"
+    assert len(profile.state()["revlog"]) == revlog
+    # the removed row's note is kept and reported by default
+    assert "1 removed note(s): kept" in output
+    assert any("redis" in k.lower() for k in set(studied) & set(after))
+    col = profile.open()
+    try:
+        assert_preview_matches_anki(render_all(col))
+    finally:
+        col.close()
+
+
+def test_a_push_without_edits_changes_nothing(profile: Profile) -> None:
+    assert profile.push()[0] == 0
+    profile.study()
+    before = profile.state()
+    lock = (profile.guides / f"networking{LOCK_SUFFIX}").read_bytes()
+    code, output = profile.push()
+    assert code == 0, output
+    assert "backup:" not in output, "nothing to change: no backup made"
+    assert profile.state() == before
+    assert (profile.guides / f"networking{LOCK_SUFFIX}").read_bytes() == lock
+
+
+@pytest.mark.parametrize("policy", ["keep", "tag", "suspend", "delete"])
+def test_each_removed_policy_touches_exactly_the_removed_notes(
+    policy: str, profile: Profile
+) -> None:
+    # a note of the user's own, and one of another guide, must never be touched
+    (profile.guides / "other.md").write_text(
+        (FIXTURES / "parse" / "tables.md").read_text(encoding="utf-8")
+    )
+    assert profile.push(paths=(str(profile.guides),))[0] == 0
+    col = profile.open()
+    try:
+        own = col.new_note(col.models.by_name("Basic"))
+        own["Front"], own["Back"] = "my own card", "mine"
+        col.add_note(own, col.decks.id("Mine"))
+    finally:
+        col.close()
+    profile.study()
+    before = profile.notes()
+    edit(profile)
+    extra = ["--removed", policy] + (["--yes"] if policy == "delete" else [])
+    code, output = profile.push(*extra)
+    assert code == 0, output
+    after = profile.notes()
+    removed = [k for k in before if "redis" in k.lower() and "networking/fact" in k]
+    assert len(removed) == 1
+    (gone,) = removed
+    untouched = {k for k in before if k != gone and k in after}
+    assert len(untouched) == len(before) - 1
+    for key in untouched:
+        assert REMOVED_TAG not in after[key]["tags"], key
+        assert -1 not in after[key]["queue"], key
+    if policy == "keep":
+        assert after[gone]["tags"] == before[gone]["tags"] and -1 not in after[gone]["queue"]
+    elif policy == "tag":
+        assert REMOVED_TAG in after[gone]["tags"]
+    elif policy == "suspend":
+        assert after[gone]["queue"] == {-1}
+    else:
+        assert gone not in after
+    assert "1 removed note(s): " in output
+
+
+def test_delete_without_yes_and_no_terminal_changes_nothing(profile: Profile) -> None:
+    assert profile.push()[0] == 0
+    profile.study()
+    before = profile.state()
+    edit(profile)
+    lock = (profile.guides / f"networking{LOCK_SUFFIX}").read_bytes()
+    code, output = profile.push("--removed", "delete")
+    assert code == 1
+    assert "pass --yes" in output and "nothing was changed" in output
+    assert profile.state() == before
+    assert (profile.guides / f"networking{LOCK_SUFFIX}").read_bytes() == lock
+
+
+HOLDER = """
+import sys, time
+from anki.collection import Collection
+col = Collection(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_collection_held_open_is_refused_and_untouched(profile: Profile) -> None:
+    assert profile.push()[0] == 0
+    edit(profile)
+    deck = profile.out / "networking.apkg"
+    files = {p: p.read_bytes() for p in (profile.collection, deck,
+                                         profile.guides / f"networking{LOCK_SUFFIX}")}  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(profile.collection)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        code, output = profile.push()
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert code == 1
+    assert "is in use (Anki or another program has it open): close Anki" in output
+    assert len([ln for ln in output.splitlines() if ln.strip()]) == 1, output
+    for path, data in files.items():
+        assert path.read_bytes() == data, f"{path.name} changed"
+
+
+def test_a_renamed_deck_moves_the_studied_cards(profile: Profile) -> None:
+    config = profile.guides / "decks.yaml"
+    config.write_text("packages:\n  - guides: [networking.md]\n    deck: Net::Old\n")
+    code, output = profile.push(paths=(str(profile.guides),))
+    assert code == 0, output
+    profile.study()
+    before = profile.notes()
+    config.write_text("packages:\n  - guides: [networking.md]\n    deck: Net::New\n")
+    code, output = profile.push(paths=(str(profile.guides),))
+    assert code == 0, output
+    after = profile.notes()
+    assert all(n["decks"] == {"Net::New"} for n in after.values())
+    assert all(after[k]["ivl"] == before[k]["ivl"] for k in before), "reviews kept"
+    moved = re.search(r"Net::New\s+0\s+0\s+(\d+)\s+(\d+)\s+0", output)
+    assert moved and moved.group(1) == moved.group(2) == str(len(before)), output
+    decks = profile.state()["decks"]
+    assert "Net::Old" not in decks and "Net::New" in decks
+    assert 'deck "Net::Old" was left empty by the moves and removed' in output
+
+
+def test_the_backup_is_restorable(profile: Profile, tmp_path: Path) -> None:
+    from anki._backend import RustBackend
+
+    assert profile.push()[0] == 0
+    profile.study()
+    before = profile.state()
+    edit(profile)
+    code, output = profile.push("--removed", "delete", "--yes")
+    assert code == 0, output
+    (backup,) = [
+        ln[len("backup: ") : ln.index(".colpkg") + 7]
+        for ln in output.splitlines()
+        if ln.startswith("backup: ")
+    ]
+    assert Path(backup).is_file() and Path(backup).parent == profile.collection.parent / "backups"
+    assert profile.state() != before
+    restored = tmp_path / "restored" / "collection.anki2"
+    restored.parent.mkdir()
+    RustBackend().import_collection_package(
+        col_path=str(restored), backup_path=backup,
+        media_folder=str(restored.parent / "media"), media_db=str(restored.parent / "media.db"),
+    )  # fmt: skip
+    profile.collection = restored
+    assert profile.state() == before
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(profile: Profile) -> None:
+    assert profile.push()[0] == 0
+    profile.study()
+    edit(profile)
+    before = profile.state()
+    files = {p: p.read_bytes() for p in [*profile.out.iterdir(), *profile.guides.iterdir()]}
+    backups = sorted((profile.collection.parent / "backups").iterdir())
+    code, output = profile.push("--dry-run", "--removed", "delete")
+    assert code == 0, output
+    assert output.startswith("would push into collection")
+    assert "total" in output and "1 removed note(s): would be handled by --removed delete" in output
+    assert profile.state() == before
+    assert {p: p.read_bytes() for p in [*profile.out.iterdir(), *profile.guides.iterdir()]} == files
+    assert sorted((profile.collection.parent / "backups").iterdir()) == backups
+
+
+def _prefs(base: Path, last: str) -> None:
+    conn = sqlite3.connect(base / "prefs21.db")
+    conn.execute("create table profiles (name text primary key collate nocase, data blob)")
+    conn.execute(
+        "insert into profiles values ('_global', ?)",
+        (pickle.dumps({"last_loaded_profile_name": last, "created": 1}),),
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_the_profile_is_found_in_ankis_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "Anki2"
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    with pytest.raises(PushError, match="no Anki profile found"):
+        find_collection(None, None)
+    for name in ("Alice", "Bob"):
+        fresh_collection(base / name).close()
+    (base / "addons21").mkdir()
+    with pytest.raises(PushError, match=r"2 Anki profiles .*Alice, Bob.*--profile"):
+        find_collection(None, None)
+    _prefs(base, "Bob")
+    assert find_collection(None, None) == (
+        base / "Bob" / "collection.anki2",
+        f"profile 'Bob' (last used) in {base}",
+    )
+    assert find_collection(None, "Alice")[0] == base / "Alice" / "collection.anki2"
+    with pytest.raises(PushError, match="no profile 'Carol'"):
+        find_collection(None, "Carol")
+
+
+def test_an_item_moved_to_another_guide_takes_its_card_along(profile: Profile) -> None:
+    text = profile.guide.read_text(encoding="utf-8")
+    start = text.index("### Quick Check\n\n**Which port does PostgreSQL")
+    end = text.index("</details>", start) + len("</details>\n")
+    quiz = text[start:end]
+    other = profile.guides / "databases.md"
+    other.write_text(
+        "# Databases\n\n## Engines\n\n| Engine | Kind |\n|---|---|\n"
+        "| PostgreSQL | relational |\n\n",
+        encoding="utf-8",
+    )
+    assert profile.push(paths=(str(profile.guides),))[0] == 0
+    profile.study()
+    before = profile.notes()
+    (key,) = [
+        k for k, n in before.items() if "PostgreSQL listen" in n["fields"].get("Question", "")
+    ]
+    assert before[key]["decks"] == {"Interview Guides::Networking Refresher"}
+
+    profile.guide.write_text(text.replace(quiz, ""), encoding="utf-8")
+    other.write_text(other.read_text(encoding="utf-8") + quiz, encoding="utf-8")
+    code, output = profile.push(paths=(str(profile.guides),))
+    assert code == 0, output
+    after = profile.notes()
+    assert after[key]["decks"] == {"Interview Guides::Databases"}, "the studied note moved"
+    assert after[key]["ivl"] == before[key]["ivl"], "with its review"
+    assert set(after) == set(before), "no note added, none lost"
