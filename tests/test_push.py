@@ -58,6 +58,10 @@ class Profile:
         col = self.open()
         try:
             answered = 0
+            for deck in col.decks.all_names_and_ids():  # parents' limits apply too
+                config = col.decks.config_dict_for_deck_id(deck.id)
+                config["new"]["perDay"] = 9_999  # all today, not Anki's 20 (9,999: its most)
+                col.decks.update_config(config)
             for did in col.db.list("select distinct did from cards"):
                 col.decks.select(did)  # the scheduler shows the selected deck's cards
                 while (card := col.sched.getCard()) is not None:
