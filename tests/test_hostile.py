@@ -205,7 +205,7 @@ def test_unexpected_errors_become_a_message(
     guide = tmp_path / "guide.md"
     guide.write_text(GOOD)
 
-    def broken(*_args: object) -> None:
+    def broken(*_args: object, **_options: object) -> None:
         raise ValueError("simulated bug")
 
     monkeypatch.setattr("guidedeck.build.render", broken)

@@ -14,6 +14,7 @@ from guidedeck.config import DEFAULT_PREFIX, default_package
 from guidedeck.highlight import DARK_BG, LIGHT_BG, code_css, contrast
 from guidedeck.models import CardKind
 from guidedeck.notetypes import SPECS, design, stylesheet
+from guidedeck.resources import data_dir
 from tests.anki_engine import fresh_collection, import_package
 from tests.conftest import FIXTURES, ROOT
 
@@ -57,7 +58,15 @@ def test_templates_reference_only_real_fields(kind: CardKind) -> None:
     for template in (notetype.front, notetype.back):
         used |= {m.strip("#/^ ") for m in re.findall(r"{{([^}]+)}}", template)}
     assert used - {"FrontSide"} <= set(notetype.spec.fields)
-    assert "<script" not in notetype.front + notetype.back  # cards need no JavaScript
+    scripts = re.findall(r"<script>(.*?)</script>", notetype.front + notetype.back, re.S)
+    if kind is CardKind.QUIZ:
+        # the one shared quiz script on both sides (tap to answer); Anki would read a {{ in it
+        # as a field
+        shared = (data_dir("templates") / "quiz" / "quiz.js").read_text(encoding="utf-8").strip()
+        assert [s.strip() for s in scripts] == [shared, shared]
+        assert "{{" not in shared and "}}" not in shared
+    else:
+        assert scripts == []  # the other cards need no JavaScript
 
 
 def test_css_has_no_network_and_no_inline_code_colours() -> None:

@@ -334,8 +334,8 @@ def test_field_change_is_refused_unless_a_new_version_is_declared(
 
     plain_render = build_module.render
 
-    def render_with_hint(card: Any, guide: Any) -> dict[str, str]:
-        fields = plain_render(card, guide)
+    def render_with_hint(card: Any, guide: Any, **options: Any) -> dict[str, str]:
+        fields = plain_render(card, guide, **options)
         return {**fields, "Hint": ""} if card.kind.value == "quiz" else fields
 
     monkeypatch.setattr(build_module, "render", render_with_hint)

@@ -261,7 +261,13 @@ class Prepared:
     usable: bool = False
 
 
-def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: bool) -> Prepared:
+def prepare(
+    path: Path,
+    kinds: Sequence[CardKind],
+    tags: Sequence[str],
+    strict: bool,
+    shuffle: bool = False,
+) -> Prepared:
     """Read, parse and render one guide; runs in a worker process when ``--jobs`` > 1."""
     read = read_guide(path)
     if read.result is None or not read.usable(strict):
@@ -270,7 +276,7 @@ def prepare(path: Path, kinds: Sequence[CardKind], tags: Sequence[str], strict: 
     cards = [c for c in guide.cards if c.kind in kinds]
     out = Prepared(path, read.diagnostics, guide.title, guide.slug, usable=True)
     for card, (key, pos) in zip(cards, card_keys(guide, cards), strict=True):
-        fields = render(card, guide)
+        fields = render(card, guide, shuffle=shuffle)
         card_tags = note_tags(guide, card, tags)
         out.cards.append(
             RenderedCard(
@@ -295,7 +301,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _prepare_job(job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool]) -> Prepared:
+def _prepare_job(
+    job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool],
+) -> Prepared:
     return prepare(*job)
 
 
@@ -306,7 +314,11 @@ def _prepared(
 
     At most two guides per worker are in flight, so unread results never pile up.
     """
-    work = [(path, tuple(c.kinds), tuple(c.tags), strict) for c in packages for path in c.guides]
+    work = [
+        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle)
+        for c in packages
+        for path in c.guides
+    ]
     if jobs <= 1 or len(work) <= 1:
         yield from map(_prepare_job, work)
         return

@@ -58,6 +58,8 @@ class PackageConfig:
     loc: SourceLoc
     prefix: str | None = None
     """Deck name prefix of its decks.yaml (None: the command's default)."""
+    shuffle: bool = False
+    """Quiz options are shuffled on each review (``quiz: {shuffle: true}``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,17 @@ class _Reader:
             return []
         return [s for item in node.value if (s := self.string(item, f"each of {what}"))]
 
+    def quiz(self, node: yaml.Node, default: bool) -> bool:
+        """``quiz: {shuffle: true}``: whether quiz options are shuffled on each review."""
+        entry = self.mapping(node, "quiz", {"shuffle"})
+        if "shuffle" not in entry:
+            return default
+        value = entry["shuffle"]
+        if isinstance(value, yaml.ScalarNode) and value.tag.endswith(":bool"):
+            return str(value.value).lower() in ("true", "yes", "on")
+        self.fail(value, "shuffle must be true or false")
+        return default
+
     def kinds(self, node: yaml.Node) -> tuple[CardKind, ...]:
         known = {k.value: k for k in CardKind}
         if not isinstance(node, (yaml.SequenceNode, yaml.ScalarNode)):
@@ -181,8 +194,11 @@ def load(path: Path) -> DeckConfig:
     prefix = DEFAULT_PREFIX
     kinds: tuple[CardKind, ...] = ALL_KINDS
     tags: tuple[str, ...] = ()
+    shuffle = False
     if "defaults" in top:
-        defaults = reader.mapping(top["defaults"], "defaults", {"deck_prefix", "kinds", "tags"})
+        defaults = reader.mapping(
+            top["defaults"], "defaults", {"deck_prefix", "kinds", "tags", "quiz"}
+        )
         if "deck_prefix" in defaults:
             prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
             problem = deck_name_problem(prefix)
@@ -192,6 +208,8 @@ def load(path: Path) -> DeckConfig:
             kinds = reader.kinds(defaults["kinds"])
         if "tags" in defaults:
             tags = tuple(reader.strings(defaults["tags"], "tags"))
+        if "quiz" in defaults:
+            shuffle = reader.quiz(defaults["quiz"], shuffle)
 
     packages: list[PackageConfig] = []
     outputs: dict[str, yaml.Node] = {}
@@ -201,7 +219,9 @@ def load(path: Path) -> DeckConfig:
         reader.fail(top["packages"], "packages must be a non-empty list")
     else:
         for node in top["packages"].value:
-            entry = reader.mapping(node, "a package", {"output", "guides", "deck", "kinds", "tags"})
+            entry = reader.mapping(
+                node, "a package", {"output", "guides", "deck", "kinds", "tags", "quiz"}
+            )
             if not entry:
                 continue
             guide_names = reader.strings(entry["guides"], "guides") if "guides" in entry else []
@@ -242,6 +262,7 @@ def load(path: Path) -> DeckConfig:
                     reader.kinds(entry["kinds"]) if "kinds" in entry else kinds,
                     (*tags, *(reader.strings(entry["tags"], "tags") if "tags" in entry else [])),
                     reader.loc(node),
+                    shuffle=reader.quiz(entry["quiz"], shuffle) if "quiz" in entry else shuffle,
                 )
             )
     if reader.problems:

@@ -10,8 +10,10 @@ notetype's mtime is newer.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from guidedeck.highlight import code_css
 from guidedeck.models import CardKind
@@ -94,10 +96,23 @@ def design(kind: CardKind) -> NotetypeDesign:
     folder = data_dir("templates") / kind.value
     return NotetypeDesign(
         SPECS[kind],
-        (folder / "front.html").read_text(encoding="utf-8"),
-        (folder / "back.html").read_text(encoding="utf-8"),
+        _with_includes((folder / "front.html").read_text(encoding="utf-8"), folder),
+        _with_includes((folder / "back.html").read_text(encoding="utf-8"), folder),
         stylesheet(),
     )
+
+
+_INCLUDE = re.compile(r"/\*include:([\w.-]+)\*/")
+
+
+def _with_includes(template: str, folder: Path) -> str:
+    """``template`` with each ``/*include:name.js*/`` replaced by that file of ``folder``: one
+    script shared by a notetype's front and back."""
+
+    def include(match: re.Match[str]) -> str:
+        return (folder / match.group(1)).read_text(encoding="utf-8").strip()
+
+    return _INCLUDE.sub(include, template)
 
 
 def schema_hash(spec: NotetypeSpec) -> str:

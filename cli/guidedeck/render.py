@@ -148,15 +148,18 @@ def _answer_html(answer: Answer) -> str:
     return "".join(parts)
 
 
-def _options_html(options: Sequence[str]) -> str:
+def _options_html(options: Sequence[str], shuffle: bool = False) -> str:
     items = []
     for n, option in enumerate(options):
         letter = chr(ord("A") + n)
         items.append(
-            f'<li class="gd-option gd-option-{letter}"><span class="gd-letter">{letter}</span>'
+            f'<li class="gd-option gd-option-{letter}" data-key="{letter}" data-option="{letter}">'
+            f'<span class="gd-letter">{letter}</span>'
             f'<span class="gd-option-text">{inline_html(option)}</span></li>'
         )
-    return f'<ol class="gd-options">{"".join(items)}</ol>'
+    # data-shuffle asks the card's script to shuffle the options on each review
+    attrs = ' data-shuffle="true"' if shuffle else ""
+    return f'<ol class="gd-options"{attrs}>{"".join(items)}</ol>'
 
 
 def _table_html(fact: Fact) -> str:
@@ -194,17 +197,17 @@ def inert(fragment: str) -> str:
     return _ANKI_MARKUP.sub("&#91;", fragment)
 
 
-def render(card: Card, guide: Guide) -> dict[str, str]:
+def render(card: Card, guide: Guide, *, shuffle: bool = False) -> dict[str, str]:
     """The note fields of ``card`` except ``ID`` (an identity, given by the lock), all HTML.
 
     Nothing here depends on where the card stands in the file, so an edit elsewhere in the guide
     leaves these fields, and the note's mtime, as they were. A guide's text that reads as Anki
     markup (``[sound:...]``, ``[latex]``) is shown as written.
     """
-    return {name: inert(value) for name, value in _fields(card, guide).items()}
+    return {name: inert(value) for name, value in _fields(card, guide, shuffle).items()}
 
 
-def _fields(card: Card, guide: Guide) -> dict[str, str]:
+def _fields(card: Card, guide: Guide, shuffle: bool) -> dict[str, str]:
     section = card.section
     common = {
         "Guide": inline_html(guide.title),
@@ -216,7 +219,7 @@ def _fields(card: Card, guide: Guide) -> dict[str, str]:
             **common,
             "Section": section_html,
             "Question": markdown_html(card.prompt),
-            "Options": _options_html(card.options),
+            "Options": _options_html(card.options, shuffle),
             "Answer": chr(ord("A") + card.correct),
             "Explanation": markdown_html(card.explanation),
         }
