@@ -7,10 +7,7 @@ light and night mode, for each card kind; the controls are clicked. Screenshots 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,38 +18,11 @@ from guidedeck.cli import main
 from guidedeck.highlight import contrast
 from tests.conftest import FIXTURES, ROOT, copy_guides
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORT = {"width": 390, "height": 844}
 KINDS = ["quiz", "fact", "contrast", "scenario"]
 SAMPLE = ROOT / "deck_source" / "backend-basics.md"
 SAMPLE_PAGE = "backend-engineering-basics-a-sample-interview-guide.html"
-BROWSER_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-def _unavailable(what: str) -> None:
-    message = f"{what} is not installed (.ci/run installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium; never a browser downloaded by Playwright."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright")
-    if not Path(CHROMIUM).exists():
-        _unavailable("chromium")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
