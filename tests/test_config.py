@@ -50,3 +50,14 @@ def test_full_config_values(tmp_path: Path) -> None:
 def test_shipped_decks_yaml_is_valid() -> None:
     config = load(ROOT / "deck_source" / "decks.yaml")
     assert [p.output for p in config.packages] == ["backend-basics.apkg"]
+
+
+def test_quiz_shuffle_from_defaults_and_per_package(tmp_path: Path) -> None:
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text("# Guide\n")
+    (tmp_path / "decks.yaml").write_text(
+        "defaults:\n  quiz: {shuffle: true}\npackages:\n  - guides: [a.md]\n"
+        "  - guides: [b.md]\n    quiz: {shuffle: false}\n"
+    )
+    config = load(tmp_path / "decks.yaml")
+    assert [p.shuffle for p in config.packages] == [True, False]
