@@ -61,3 +61,12 @@ def test_quiz_shuffle_from_defaults_and_per_package(tmp_path: Path) -> None:
     )
     config = load(tmp_path / "decks.yaml")
     assert [p.shuffle for p in config.packages] == [True, False]
+
+
+def test_dialect_names_agree_between_cli_and_registry() -> None:
+    # the CLI lists them literally so that --help imports no parser
+    from guidedeck.cli import DIALECT
+    from guidedeck.parse.dialects import NAMES
+
+    option = DIALECT(lambda: None).__click_params__[0]  # type: ignore[attr-defined]
+    assert tuple(option.type.choices) == NAMES

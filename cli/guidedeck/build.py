@@ -90,6 +90,8 @@ class PackageReport:
     """Everything needed to write it was there (in a dry run: it would be written)."""
     staged: Path | None = None
     """While a ``before_commit`` hook runs: the complete new deck, not yet in place."""
+    skipped: bool = False
+    """A scanned file that made no cards: no deck, and no error."""
     problems: list[Diagnostic] = field(default_factory=list)
     """Problems of the package itself (e.g. no cards), beside the guides' own."""
 
@@ -157,6 +159,8 @@ def note_tags(guide: Guide, card: Card, extra: Sequence[str]) -> tuple[str, ...]
         tags.append(f"category::{slugify(section.category)}")
     if section is not None and section.type:
         tags.append(f"type::{slugify(section.type)}")
+    if section is not None:
+        tags.extend(f"topic::{slugify(t)}" for t in section.tags)
     tags.extend("".join(t.split()) for t in extra)
     return tuple(dict.fromkeys(t for t in tags if t))
 
@@ -267,9 +271,10 @@ def prepare(
     tags: Sequence[str],
     strict: bool,
     shuffle: bool = False,
+    dialect: str = "auto",
 ) -> Prepared:
     """Read, parse and render one guide; runs in a worker process when ``--jobs`` > 1."""
-    read = read_guide(path)
+    read = read_guide(path, dialect)
     if read.result is None or not read.usable(strict):
         return Prepared(path, read.diagnostics)
     guide = read.result.guide
@@ -302,7 +307,7 @@ def _worker_signals() -> None:
 
 
 def _prepare_job(
-    job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool],
+    job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str],
 ) -> Prepared:
     return prepare(*job)
 
@@ -315,7 +320,7 @@ def _prepared(
     At most two guides per worker are in flight, so unread results never pile up.
     """
     work = [
-        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle)
+        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect)
         for c in packages
         for path in c.guides
     ]
@@ -545,7 +550,7 @@ def build(
         _write(packages, out_dir, work, memory, locks, report, now, prefix, dry_run,
                before_commit)  # fmt: skip
     for pkg in report.packages:
-        if pkg.written or ((dry_run or report.declined) and pkg.ready):
+        if pkg.written or pkg.skipped or ((dry_run or report.declined) and pkg.ready):
             continue
         severities = {d.severity for d in pkg.diagnostics}
         # an error fails the build already; so do warnings under --strict
@@ -682,9 +687,15 @@ def _stage_all(
             failed.update(job.home for job in jobs)
             continue
         if not any(decks.values()):
-            pkg.problems.append(
-                Diagnostic.error(config.loc, f"no cards for {config.output}; nothing written")
-            )
+            if config.scanned:
+                # a file of a scanned folder that teaches nothing (an index, a list of
+                # questions without answers): said, not an error
+                pkg.skipped = True
+                report.notices.append(f"{config.guides[0]}: made no cards; no deck written")
+            else:
+                pkg.problems.append(
+                    Diagnostic.error(config.loc, f"no cards for {config.output}; nothing written")
+                )
             continue
         pkg.ready = True
         if dry_run:

@@ -35,15 +35,28 @@ def _as_paths(ctx: click.Context, param: click.Parameter, value: object) -> obje
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(), callback=_as_paths)
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+DIALECT = click.option(
+    "--dialect",
+    type=click.Choice(
+        ["auto", "family", "choice", "numbered", "details", "heading-answer", "single-file"]
+    ),
+    default=None,
+    help="The convention the guides are written in (default: decks.yaml's, else detected).",
+)
 
 
-def _inputs(paths: Sequence[Path], strict: bool) -> Inputs:
+def _inputs(paths: Sequence[Path], strict: bool, dialect: str | None = None) -> Inputs:
     """The packages a command works on (one rule for every command); input problems that stop
     a build (a missing guide, two packages writing one file) stop this command too."""
+    from dataclasses import replace
+
     from guidedeck.diagnostics import Severity
     from guidedeck.inputs import resolve
 
     inputs = resolve(paths)
+    if dialect is not None:
+        packages = tuple(replace(p, dialect=dialect) for p in inputs.packages)
+        inputs = replace(inputs, packages=packages)
     if any(d.severity is Severity.ERROR for d in inputs.problems):
         report_diagnostics(inputs.problems, strict)
     return inputs
@@ -111,7 +124,8 @@ def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Call
 @PATHS
 @_out_option("build", ".apkg files the build would write (their notes are matched)")
 @STRICT
-def check(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
+@DIALECT
+def check(paths: tuple[Path, ...], out: Path, strict: bool, dialect: str | None) -> None:
     """Report every problem a build would meet, writing nothing (PATHS as for build).
 
     It runs the build itself without writing, so passing `check --strict` means `build --strict`
@@ -119,7 +133,7 @@ def check(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
     """
     from guidedeck.build import build
 
-    inputs = _inputs(paths, strict)
+    inputs = _inputs(paths, strict, dialect)
     _check_out(out)
     result = build(
         inputs.packages, out, prefix=inputs.prefix, strict=strict, dry_run=True,
@@ -138,16 +152,20 @@ def check(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
 )
 @click.option("--kind", type=click.Choice([k.value for k in CardKind]), help="Only this kind.")
 @STRICT
-def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool) -> None:
+@DIALECT
+def list_cards(
+    paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool, dialect: str | None
+) -> None:
     """List the cards the guides would make."""
     import json
 
     from guidedeck.guides import read_guide
     from guidedeck.listing import card_dict, summary
 
-    inputs = _inputs(paths, strict)
+    inputs = _inputs(paths, strict, dialect)
     kinds = {p: set(c.kinds) for c in inputs.packages for p in c.guides}
-    files = [read_guide(path) for path in inputs.guides]
+    dialects = {p: c.dialect for c in inputs.packages for p in c.guides}
+    files = [read_guide(path, dialects[path]) for path in inputs.guides]
     cards = [
         c
         for f in files
@@ -180,14 +198,16 @@ def list_cards(paths: tuple[Path, ...], fmt: str, kind: str | None, strict: bool
     default=None,
     help="Processes that read and render guides (default and most: one per core).",
 )
+@DIALECT
 def build_command(
-    paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool, jobs: int | None
-) -> None:
+    paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool, jobs: int | None,
+    dialect: str | None,
+) -> None:  # fmt: skip
     """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
     from guidedeck.build import available_cores, build
 
     _check_out(out)
-    inputs = _inputs(paths, strict)
+    inputs = _inputs(paths, strict, dialect)
     total = sum(len(p.guides) for p in inputs.packages)
     cores = available_cores()
     if jobs is not None and jobs > cores:
@@ -218,12 +238,15 @@ def _check_out(out: Path) -> None:
 @_out_option("build/preview", "HTML pages")
 @click.option("--open", "open_page", is_flag=True, help="Open the preview in a browser.")
 @STRICT
-def preview_command(paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool) -> None:
+@DIALECT
+def preview_command(
+    paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool, dialect: str | None
+) -> None:
     """Write an offline HTML preview of every card, front and back, at phone width."""
     from guidedeck.preview import preview
 
     _check_out(out)
-    inputs = _inputs(paths, strict)
+    inputs = _inputs(paths, strict, dialect)
     report = preview(inputs.packages, out, prefix=inputs.prefix, strict=strict)
     cards = sum(len(deck.cards) for deck in report.decks)
     if report.index is not None:
@@ -249,16 +272,17 @@ def preview_command(paths: tuple[Path, ...], out: Path, open_page: bool, strict:
 @click.option("--dry-run", is_flag=True, help="Show the whole plan; change nothing.")
 @_out_option("build", ".apkg files (written as by build)")
 @STRICT
+@DIALECT
 def push_command(
     paths: tuple[Path, ...], collection: Path | None, profile: str | None, removed: str,
-    yes: bool, dry_run: bool, out: Path, strict: bool,
+    yes: bool, dry_run: bool, out: Path, strict: bool, dialect: str | None,
 ) -> None:  # fmt: skip
     """Build, then import straight into your Anki collection (Anki must be closed)."""
     from guidedeck.build import available_cores
     from guidedeck.push import PushError, find_collection, push
 
     _check_out(out)
-    inputs = _inputs(paths, strict)
+    inputs = _inputs(paths, strict, dialect)
     try:
         where, chosen = find_collection(collection, profile)
 
@@ -351,7 +375,9 @@ def _summary(result: BuildReport) -> None:
             if result.dry_run:
                 target = "dry run: nothing written"
             else:
-                target = str(pkg.output) if pkg.written else "not written"
+                target = (
+                    str(pkg.output) if pkg.written else "no cards" if pkg.skipped else "not written"
+                )
             rows.append([guide.path.name, *map(str, numbers), str(warnings), target])
     rows.append(["total", *map(str, totals), str(count(result.diagnostics, Severity.WARNING)), ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]

@@ -60,6 +60,10 @@ class PackageConfig:
     """Deck name prefix of its decks.yaml (None: the command's default)."""
     shuffle: bool = False
     """Quiz options are shuffled on each review (``quiz: {shuffle: true}``)."""
+    dialect: str = "auto"
+    """Which convention its guides are written in (``auto``: detected per file)."""
+    scanned: bool = False
+    """Found by scanning a folder: a guide that makes no cards is reported, not an error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +87,11 @@ def default_package(
     guide: Path, prefix: str = DEFAULT_PREFIX, kinds: tuple[CardKind, ...] = ALL_KINDS
 ) -> PackageConfig:
     """The package for a guide named on the command line: ``<stem>.apkg``, all kinds."""
+    stem = guide.stem
+    if stem.lower() == "readme" and guide.resolve().parent.name:
+        stem = guide.resolve().parent.name  # topic/README.md makes topic.apkg
     return PackageConfig(
-        f"{short_name(guide.stem)}.apkg", (guide,), None, kinds, (), SourceLoc(str(guide), 1)
+        f"{short_name(stem)}.apkg", (guide,), None, kinds, (), SourceLoc(str(guide), 1)
     )
 
 
@@ -147,6 +154,16 @@ class _Reader:
         self.fail(value, "shuffle must be true or false")
         return default
 
+    def dialect(self, node: yaml.Node) -> str | None:
+        """``dialect: details``: the convention its guides are written in."""
+        from guidedeck.parse.dialects import NAMES
+
+        name = self.string(node, "dialect")
+        if name is not None and name not in NAMES:
+            self.fail(node, f"unknown dialect {name!r} (known: {', '.join(NAMES)})")
+            return None
+        return name
+
     def kinds(self, node: yaml.Node) -> tuple[CardKind, ...]:
         known = {k.value: k for k in CardKind}
         if not isinstance(node, (yaml.SequenceNode, yaml.ScalarNode)):
@@ -195,9 +212,10 @@ def load(path: Path) -> DeckConfig:
     kinds: tuple[CardKind, ...] = ALL_KINDS
     tags: tuple[str, ...] = ()
     shuffle = False
+    dialect = "auto"
     if "defaults" in top:
         defaults = reader.mapping(
-            top["defaults"], "defaults", {"deck_prefix", "kinds", "tags", "quiz"}
+            top["defaults"], "defaults", {"deck_prefix", "kinds", "tags", "quiz", "dialect"}
         )
         if "deck_prefix" in defaults:
             prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
@@ -210,6 +228,8 @@ def load(path: Path) -> DeckConfig:
             tags = tuple(reader.strings(defaults["tags"], "tags"))
         if "quiz" in defaults:
             shuffle = reader.quiz(defaults["quiz"], shuffle)
+        if "dialect" in defaults:
+            dialect = reader.dialect(defaults["dialect"]) or dialect
 
     packages: list[PackageConfig] = []
     outputs: dict[str, yaml.Node] = {}
@@ -220,7 +240,9 @@ def load(path: Path) -> DeckConfig:
     else:
         for node in top["packages"].value:
             entry = reader.mapping(
-                node, "a package", {"output", "guides", "deck", "kinds", "tags", "quiz"}
+                node,
+                "a package",
+                {"output", "guides", "deck", "kinds", "tags", "quiz", "dialect"},
             )
             if not entry:
                 continue
@@ -263,6 +285,8 @@ def load(path: Path) -> DeckConfig:
                     (*tags, *(reader.strings(entry["tags"], "tags") if "tags" in entry else [])),
                     reader.loc(node),
                     shuffle=reader.quiz(entry["quiz"], shuffle) if "quiz" in entry else shuffle,
+                    dialect=(reader.dialect(entry["dialect"]) if "dialect" in entry else None)
+                    or dialect,
                 )
             )
     if reader.problems:

@@ -16,8 +16,13 @@ GUIDE_SUFFIXES = (".md", ".mdx")
 MAX_GUIDE_BYTES = 16 * 1024 * 1024
 """The largest guide read (the largest real one is 180 KB): a bigger file is refused, so that a
 device or a runaway file cannot exhaust memory."""
-SKIPPED_NAMES = frozenset({"readme.md", "readme.mdx", "changelog.md", "license.md"})
-"""Files in a guide folder that describe the folder rather than teach: never read as guides."""
+SKIPPED_NAMES = frozenset(
+    f"{name}{suffix}"
+    for name in ("changelog", "license", "contributing", "code_of_conduct")
+    for suffix in GUIDE_SUFFIXES
+)
+"""Files of a repository that never teach: never read as guides. README.md is read: most
+question collections keep everything there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +116,7 @@ def read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
         )
 
 
-def read_guide(path: Path) -> GuideFile:
+def read_guide(path: Path, dialect: str = "auto") -> GuideFile:
     """Read and parse one guide; never raises for bad input."""
     text, problem = read_text(path)
     if text is None:
@@ -122,7 +127,7 @@ def read_guide(path: Path) -> GuideFile:
             path, None, (Diagnostic.warning(SourceLoc(str(path), 1), "guide is empty"),)
         )
     try:
-        result = parse(text, str(path))
+        result = parse(text, str(path), dialect)
     except RecursionError:
         message = "structure nested too deeply to read (thousands of levels)"
         return GuideFile(path, None, (Diagnostic.error(SourceLoc(str(path), 1), message),))

@@ -74,7 +74,9 @@ def resolve(paths: Sequence[Path]) -> Inputs:
     if loose:
         files, found = discover(loose)
         problems.extend(found)
-        packages.extend(_named_apart([default_package(f) for f in files]))
+        scanned = {f for root in loose if root.is_dir() for f in files if f.is_relative_to(root)}
+        made = [replace(default_package(f), scanned=f in scanned) for f in files]
+        packages.extend(_named_apart(made))
     problems.extend(_collisions(packages))
     return Inputs(tuple(packages), prefix, tuple(problems), roots)
 

@@ -26,6 +26,8 @@ class Question:
     """``**Type:**`` value, e.g. ``Debugging``; empty when the guide gives none."""
     category: str = ""
     """``**Category:**`` value, e.g. ``Networking``; empty when the guide gives none."""
+    tags: tuple[str, ...] = ()
+    """Topics the guide tags the question with (``<!-- tags: (node,javascript) -->``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,7 +116,7 @@ def collect(
     seen: set[Path] = set()
     for config in packages:
         for path in config.guides:
-            ready = prepare(path, config.kinds, config.tags, strict, config.shuffle)
+            ready = prepare(path, config.kinds, config.tags, strict, config.shuffle, config.dialect)
             if path.resolve() not in seen:  # a guide in two packages: its problems once
                 diagnostics.extend(ready.diagnostics)
                 seen.add(path.resolve())

@@ -368,7 +368,7 @@ def push(
 
         def before_commit(report: BuildReport, locks: Mapping[Path, Path]) -> bool:
             failed = any(d.severity.value == "error" for d in report.diagnostics)
-            if failed or any(p.staged is None for p in report.packages):
+            if failed or any(p.staged is None and not p.skipped for p in report.packages):
                 return False  # a package cannot be built: the collection is left alone
             result.plan = make_plan(col, report, locks, out_dir)
             if dry_run:

@@ -47,8 +47,21 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
+_LOCAL_A = re.compile(
+    r"<a\s+href=\"(?![a-z][a-z0-9+.-]*:)[^\"]*\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
+)
+
+
 def sanitize(fragment: str) -> str:
-    """Keep only allow-listed tags, attributes and URL schemes; drop scripts and styles whole."""
+    """Keep only allow-listed tags, attributes and URL schemes; drop scripts and styles whole.
+
+    Links to a place in the guide (``#anchor``) or to another file are dead in Anki: their text
+    stays, the link goes.
+    """
+    return _LOCAL_A.sub(r"\1", _clean(fragment))
+
+
+def _clean(fragment: str) -> str:
     return nh3.clean(
         fragment,
         tags=set(ALLOWED_TAGS),

@@ -9,12 +9,14 @@ from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
+import yaml
 from markdown_it import MarkdownIt
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import Fact, Guide
-from guidedeck.parse.blocks import Source, build_tree
-from guidedeck.parse.extract import Extractor, slugify
+from guidedeck.parse.blocks import Block, Source, build_tree
+from guidedeck.parse.dialects import DIALECTS, Context, by_name
+from guidedeck.parse.extract import Extracted, Extractor, slugify
 from guidedeck.parse.mdx import mdx_plugin
 from guidedeck.parse.nesting import nesting_guard_plugin
 from guidedeck.parse.table import lean_table_plugin
@@ -41,6 +43,46 @@ def markdown() -> MarkdownIt:
     md.use(nesting_guard_plugin)
     md.core.ruler.disable(["inline", "text_join"])
     return md
+
+
+def _add_dialect(
+    extracted: Extracted, path: str, source: Source, tree: list[Block], name: str
+) -> None:
+    """Cards of the other convention the guide is written in (if any), beside the family's."""
+    if name == "family":
+        return
+    ctx = Context(path, source, tree, extracted.title, _front_matter(tree))
+    chosen = by_name(name)
+    if chosen is None:
+        scored = [(d.detect(ctx), -n, d) for n, d in enumerate(DIALECTS)]
+        best = max(scored, key=lambda s: (s[0], s[1]))
+        if best[0] == 0:
+            return
+        chosen = best[2]
+    chosen.extract(ctx)
+    extracted.questions.extend(ctx.questions)
+    extracted.quizzes.extend(ctx.quizzes)
+    extracted.scenarios.extend(ctx.scenarios)
+    extracted.diagnostics.extend(ctx.diagnostics)
+    if ctx.unanswered:
+        extracted.diagnostics.append(
+            Diagnostic.warning(
+                SourceLoc(path, 1),
+                f"{ctx.unanswered} question(s) without an answer ({chosen.name} convention): "
+                "no card made for them",
+            )
+        )
+
+
+def _front_matter(tree: list[Block]) -> dict[str, object]:
+    block = next((b for b in tree if b.type == "front_matter"), None)
+    if block is None:
+        return {}
+    try:
+        data = yaml.safe_load(block.token.content)
+    except yaml.YAMLError:
+        return {}  # reported by the family's reader
+    return data if isinstance(data, dict) else {}
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -74,18 +116,26 @@ def normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse(text: str, path: str) -> ParseResult:
-    """Parse guide ``text`` read from ``path`` into card models and diagnostics."""
+def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
+    """Parse guide ``text`` read from ``path`` into card models and diagnostics.
+
+    The family's syntaxes are always read; ``dialect`` adds one other convention's plugin
+    (``auto``: the one that recognises most questions; ``family``: none).
+    """
     text = normalize(text)
     tokens = markdown().parse(text, {})
     # markdown-it turns NUL into U+FFFD; slicing must see the same text its maps refer to
     source = Source(text.replace("\0", "\ufffd"))
-    extracted = Extractor(path, source).run(build_tree(tokens))
+    tree = build_tree(tokens)
+    extracted = Extractor(path, source).run(tree)
+    _add_dialect(extracted, path, source, tree, dialect)
     stem = PurePath(path).stem
     title = extracted.title
     diagnostics = list(extracted.diagnostics)
     if not title:
-        title = stem.replace("-", " ").replace("_", " ").strip() or "Untitled guide"
+        # a collection's README.md is named by its folder
+        name = PurePath(path).parent.name if stem.lower() == "readme" else stem
+        title = name.replace("-", " ").replace("_", " ").strip() or stem or "Untitled guide"
         diagnostics.append(
             Diagnostic.warning(
                 SourceLoc(path, 1), f"guide has no '# Title' heading; using {title!r}"

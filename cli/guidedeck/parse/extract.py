@@ -715,6 +715,8 @@ class Extractor:
         if self.heading.strip().lower() == OVERVIEW_HEADING:
             return
         meta = block.token.meta
+        if _is_index(meta["rows"]):
+            return  # a table of contents: links to anchors or files, nothing to learn
         loc = self.loc(block.line)
         headers = tuple(self.cap(h, loc) for h in meta["headers"])
         lines = [line for line, _ in meta["rows"]]
@@ -786,6 +788,18 @@ def _option_lines(ex: Extractor, line0: int, lines: list[str]) -> Iterator[_Opti
         current = [m.group("text") or ""]
     if current is not None and meta is not None:
         yield _Option(meta[0], "\n".join(current).strip(), meta[1], meta[2])
+
+
+_LOCAL_LINK = re.compile(
+    r"\]\((?![a-z][a-z0-9+.-]*:)[^)]*\)|href=[\"'](?![a-z][a-z0-9+.-]*:)", re.I
+)
+
+
+def _is_index(rows: list[tuple[int, tuple[str, ...]]]) -> bool:
+    """Whether most rows of a table link to a place in the guide or to another file: a table of
+    contents or an index, which makes no cards."""
+    linking = sum(1 for _line, cells in rows if any(_LOCAL_LINK.search(c) for c in cells))
+    return bool(rows) and linking * 2 > len(rows)
 
 
 def _shown_words(cell: str) -> str:
