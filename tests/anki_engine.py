@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -139,6 +140,14 @@ def assert_fronts_tell_cards_apart(cards: list[Rendered]) -> None:
     assert not alike, f"cards share a front but not an answer: {alike}"
 
 
+def _has_tokens(lexer: Any, body: str) -> bool:
+    """Whether Pygments finds anything to colour in a block (a lone word is plain text)."""
+    from pygments.token import Text
+
+    text = html.unescape(re.sub(r"<[^>]+>", "", body))
+    return any(kind not in Text for kind, value in lexer.get_tokens(text) if value.strip())
+
+
 _CODE = re.compile(r'<pre class="gd-code" data-lang="([^"]*)"><code>(.*?)</code></pre>', re.S)
 
 
@@ -149,7 +158,8 @@ def assert_code_highlighted(cards: list[Rendered]) -> None:
         for side in (card.question, card.answer):
             for language, body in _CODE.findall(side):
                 where = f"{card.fields.get('Source')} ({language or 'no language'})"
-                if language and lexer_for(language) is not None and body.strip():
+                lexer = lexer_for(language) if language else None
+                if lexer is not None and body.strip() and _has_tokens(lexer, body):
                     assert '<span class="gd-' in body, where
                 elif not language:
                     assert "<span" not in body, where

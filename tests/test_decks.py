@@ -22,9 +22,11 @@ from tests.anki_engine import (
 )
 from tests.conftest import FIXTURES, copy_guides, corpus_guides
 
-DECK_FIXTURES = sorted((FIXTURES / "parse").glob("*.md")) + sorted(
-    (FIXTURES / "decks").glob("*.md")
-)
+DECK_FIXTURES = [
+    p
+    for p in sorted((FIXTURES / "parse").glob("*.md")) + sorted((FIXTURES / "decks").glob("*.md"))
+    if p.stem != "dialect_unanswered"  # it lists questions without answers: no deck at all
+]
 CORPUS = corpus_guides()
 
 

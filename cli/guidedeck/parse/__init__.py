@@ -57,6 +57,7 @@ def _add_dialect(
         scored = [(d.detect(ctx), -n, d) for n, d in enumerate(DIALECTS)]
         best = max(scored, key=lambda s: (s[0], s[1]))
         if best[0] == 0:
+            _listed_questions(extracted, tree, path)
             return
         chosen = best[2]
     chosen.extract(ctx)
@@ -70,6 +71,26 @@ def _add_dialect(
                 SourceLoc(path, 1),
                 f"{ctx.unanswered} question(s) without an answer ({chosen.name} convention): "
                 "no card made for them",
+            )
+        )
+
+
+def _listed_questions(extracted: Extracted, tree: list[Block], path: str) -> None:
+    """A file that only lists questions (no answers) makes no card, and says so once."""
+    if extracted.quizzes or extracted.scenarios or extracted.contrasts:
+        return
+    asked = [
+        item
+        for block in tree
+        if block.type in ("bullet_list", "ordered_list")
+        for item in block.walk()
+        if item.type == "paragraph" and item.text.rstrip().endswith("?")
+    ]
+    if len(asked) >= 3:
+        extracted.diagnostics.append(
+            Diagnostic.warning(
+                SourceLoc(path, asked[0].line + 1),
+                f"{len(asked)} question(s) listed without an answer: no card made for them",
             )
         )
 

@@ -77,10 +77,12 @@ def plain(text: str) -> str:
 def is_question(text: str) -> bool:
     """Whether a summary or heading reads as a question rather than a label ("Answer")."""
     words = plain(text)
-    if len(words) < 8 or words.lower().rstrip(":") in _LABELS:
+    if len(words) < 8 or words.lower().rstrip(":.") in _LABELS:
         return False
     first = words.split(" ", 1)[0].lower().strip("\"'`*_")
-    return words.rstrip().endswith("?") or first in _ASKING
+    # a task ("Explain ...", "Draw me a diagram ...") asks as much as a question mark does;
+    # labels are short ("Answer", "See Class", "CSS Questions")
+    return words.rstrip().endswith("?") or first in _ASKING or len(words.split()) >= 4
 
 
 _LABELS = frozenset(

@@ -40,9 +40,11 @@ class MultipleChoice:
 
     name = "choice"
 
-    def _quizzes(self, ctx: Context) -> list[Quiz]:
+    def _quizzes(self, ctx: Context) -> tuple[list[Quiz], int]:
+        """The quizzes, and how many questions had options but no marked answer."""
         items = [b for b in ctx.tree if b.type != "front_matter"]
         quizzes = []
+        unanswered = 0
         n = 0
         while n < len(items):
             head = items[n]
@@ -84,19 +86,21 @@ class MultipleChoice:
                 m += 1
             n = m
             if correct is None or not 0 <= correct < len(options):
-                ctx.unanswered += 1
+                unanswered += 1
                 continue
             prompt = "\n\n".join([plain(_QUESTION_NUMBER.sub("", head.text)), *lines_of(ctx, body)])
             quizzes.append(
                 Quiz(ctx.loc(head.line), prompt, tuple(t for _l, t, _x in options), correct,
                      "\n\n".join(explanation).strip(), None, self.name)
             )  # fmt: skip
-        return quizzes
+        return quizzes, unanswered
 
     def detect(self, ctx: Context) -> int:
         """Questions with a list of options and a marked answer."""
-        return len(self._quizzes(ctx))
+        return len(self._quizzes(ctx)[0])
 
     def extract(self, ctx: Context) -> None:
         """A quiz card per question."""
-        ctx.quizzes.extend(self._quizzes(ctx))
+        quizzes, unanswered = self._quizzes(ctx)
+        ctx.quizzes.extend(quizzes)
+        ctx.unanswered += unanswered
