@@ -50,6 +50,7 @@ from guidedeck.identity import (
     uniquify,
 )
 from guidedeck.lockfile import LOCK_SUFFIX, Lock, NoteEntry, NotetypeEntry
+from guidedeck.media import Media
 from guidedeck.memory import Memory, Remembered, load_memory, remove_orphans, text_digest
 from guidedeck.models import Card, CardKind, Guide
 from guidedeck.notetypes import SPECS, design, design_hash, schema_hash
@@ -263,6 +264,8 @@ class Prepared:
     slug: str = ""
     cards: list[RenderedCard] = field(default_factory=list)
     usable: bool = False
+    media: dict[str, Path] = field(default_factory=dict)
+    """Images the cards show: name in the package -> file."""
 
 
 def prepare(
@@ -280,8 +283,9 @@ def prepare(
     guide = read.result.guide
     cards = [c for c in guide.cards if c.kind in kinds]
     out = Prepared(path, read.diagnostics, guide.title, guide.slug, usable=True)
+    media = Media(path.parent)
     for card, (key, pos) in zip(cards, card_keys(guide, cards), strict=True):
-        fields = render(card, guide, shuffle=shuffle)
+        fields = render(card, guide, shuffle=shuffle, media=media)
         card_tags = note_tags(guide, card, tags)
         out.cards.append(
             RenderedCard(
@@ -289,6 +293,10 @@ def prepare(
                 candidate(card.kind, key, pos, fields), str(card.loc),
             )
         )  # fmt: skip
+    out.media = dict(media.files)
+    if media.problems:
+        out.diagnostics = tuple(sorted([*out.diagnostics, *media.problems],
+                                       key=lambda d: (d.loc.line, d.loc.col)))  # fmt: skip
     return out
 
 
@@ -664,6 +672,7 @@ def _stage_all(
         jobs = by_package[n]
         usable = all(job.usable for job in jobs)
         decks: dict[str, list[NoteData]] = {}
+        media: dict[str, Path] = {}
         for job in jobs:
             if not job.usable:
                 failed.add(job.home)
@@ -679,7 +688,9 @@ def _stage_all(
                 continue
             notetypes[job.home] = types
             name = deck_name_for(config, job.title, prefix)
-            notes, entries = _notes_of(job, job.unpack(), memory, ids, name, renamed)
+            ready = job.unpack()
+            media.update(ready.media)
+            notes, entries = _notes_of(job, ready, memory, ids, name, renamed)
             decks.setdefault(name, []).extend(notes)
             lock_entries[job.home].extend(entries)
             _removed_from(job, memory, claimed)
@@ -711,7 +722,7 @@ def _stage_all(
             for name, notes in decks.items()
         ]
         try:
-            txn.stage(pkg.output, package_bytes(make_package(deck_data, mtimes), 0))
+            txn.stage(pkg.output, package_bytes(make_package(deck_data, mtimes), 0, media))
         except OSError as exc:
             pkg.problems.append(
                 Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,8 +128,15 @@ def make_package(
     return genanki.Package(built)
 
 
-def package_bytes(package: genanki.Package, timestamp: int) -> bytes:
-    """The ``.apkg`` file content: the same package and timestamp always give the same bytes."""
+def package_bytes(
+    package: genanki.Package, timestamp: int, media: Mapping[str, Path] | None = None
+) -> bytes:
+    """The ``.apkg`` file content: the same package, timestamp and media give the same bytes.
+
+    ``media`` maps each image's name in the collection to its file (Anki's package format:
+    files stored as ``0``, ``1`` ... and a ``media`` JSON naming them).
+    """
+    media = dict(sorted((media or {}).items()))
     with tempfile.TemporaryDirectory(prefix="guidedeck-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(db_path)
@@ -138,12 +145,15 @@ def package_bytes(package: genanki.Package, timestamp: int) -> bytes:
             conn.commit()
         finally:
             conn.close()
+        names = {str(n): name for n, name in enumerate(media)}
+        entries: list[tuple[str, bytes]] = [
+            ("collection.anki2", db_path.read_bytes()),
+            ("media", json.dumps(names, sort_keys=True).encode()),
+        ]
+        entries += [(number, media[name].read_bytes()) for number, name in names.items()]
         zip_path = Path(tmp) / "deck.apkg"
         with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in (
-                ("collection.anki2", db_path.read_bytes()),
-                ("media", json.dumps({}).encode()),
-            ):
+            for name, data in entries:
                 info = zipfile.ZipInfo(name, _ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16

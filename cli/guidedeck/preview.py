@@ -9,6 +9,7 @@ run time. The pages load nothing from the network (a Content-Security-Policy for
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -109,11 +110,12 @@ def card_sides(kind: CardKind, fields: Mapping[str, str]) -> tuple[str, str]:
 
 def collect(
     packages: Sequence[PackageConfig], prefix: str, strict: bool = False
-) -> tuple[list[PreviewDeck], list[Diagnostic]]:
+) -> tuple[list[PreviewDeck], list[Diagnostic], dict[str, Path]]:
     """Every guide of ``packages`` prepared as a build prepares it, grouped into decks."""
     decks: dict[str, PreviewDeck] = {}
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
+    images: dict[str, Path] = {}
     for config in packages:
         for path in config.guides:
             ready = prepare(path, config.kinds, config.tags, strict, config.shuffle, config.dialect)
@@ -123,12 +125,36 @@ def collect(
             if not ready.usable:
                 continue
             name = deck_name_for(config, ready.title, prefix)
+            images.update(ready.media)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
             for card in ready.cards:
                 fields = {"ID": html.escape(card.candidate.key), **card.fields}
                 front, back = card_sides(card.kind, fields)
                 deck.cards.append(PreviewCard(card.kind, card.source, front, back))
-    return list(decks.values()), diagnostics
+    return list(decks.values()), diagnostics, images
+
+
+_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+         ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
+
+
+def _inline_images(decks: Sequence[PreviewDeck], images: Mapping[str, Path]) -> None:
+    """Put each card image into the page as a data: URL: the pages load nothing, not even a
+    file beside them (their Content-Security-Policy allows images from data: only)."""
+    if not images:
+        return
+    urls = {
+        name: f"data:{_MIME[path.suffix.lower()]};base64,"
+        + base64.b64encode(path.read_bytes()).decode("ascii")
+        for name, path in images.items()
+    }
+    for deck in decks:
+        for n, card in enumerate(deck.cards):
+            front, back = card.front, card.back
+            for name, url in urls.items():
+                front = front.replace(f'src="{name}"', f'src="{url}"')
+                back = back.replace(f'src="{name}"', f'src="{url}"')
+            deck.cards[n] = PreviewCard(card.kind, card.source, front, back)
 
 
 def _page_name(name: str, taken: Mapping[str, PreviewDeck]) -> str:
@@ -216,8 +242,9 @@ def preview(
     packages: Sequence[PackageConfig], out_dir: Path, *, prefix: str, strict: bool = False
 ) -> PreviewReport:
     """Write ``index.html`` and a page per deck into ``out_dir``; report problems."""
-    decks, diagnostics = collect(packages, prefix, strict)
+    decks, diagnostics, images = collect(packages, prefix, strict)
     report = PreviewReport(decks, None, diagnostics)
+    _inline_images(decks, images)
     try:
         for deck in decks:
             write_atomic(out_dir / deck.page, deck_page(deck).encode("utf-8"))

@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import nh3
@@ -21,6 +22,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from guidedeck.highlight import fence_language, highlight
+from guidedeck.media import Media
 from guidedeck.models import Answer, Card, Contrast, Fact, Guide, Quiz, Scenario
 from guidedeck.parse.mdx import mdx_plugin
 from guidedeck.parse.nesting import nesting_guard_plugin
@@ -31,7 +33,7 @@ TABLE_WINDOW = 12
 ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
-        "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li",
+        "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
         "mark", "ol", "p", "pre", "q", "s", "samp", "section", "small", "span", "strong", "sub",
         "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
     }
@@ -39,6 +41,7 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES = {
     "*": {"class", "title", "lang"},
     "a": {"href"},
+    "img": {"src", "alt"},
     "pre": {"data-lang"},
     "ol": {"start", "type"},
     "td": {"colspan", "rowspan", "align"},
@@ -210,14 +213,19 @@ def inert(fragment: str) -> str:
     return _ANKI_MARKUP.sub("&#91;", fragment)
 
 
-def render(card: Card, guide: Guide, *, shuffle: bool = False) -> dict[str, str]:
+def render(
+    card: Card, guide: Guide, *, shuffle: bool = False, media: Media | None = None
+) -> dict[str, str]:
     """The note fields of ``card`` except ``ID`` (an identity, given by the lock), all HTML.
 
     Nothing here depends on where the card stands in the file, so an edit elsewhere in the guide
     leaves these fields, and the note's mtime, as they were. A guide's text that reads as Anki
     markup (``[sound:...]``, ``[latex]``) is shown as written.
     """
-    return {name: inert(value) for name, value in _fields(card, guide, shuffle).items()}
+    fields = _fields(card, guide, shuffle)
+    if media is None:
+        media = Media(Path(card.loc.path).parent)
+    return {name: inert(media.place(value, card.loc)) for name, value in fields.items()}
 
 
 def _fields(card: Card, guide: Guide, shuffle: bool) -> dict[str, str]:

@@ -6,7 +6,6 @@ import re
 
 from guidedeck.parse.dialects.base import Context, is_question, split_blocks
 
-_OPEN = re.compile(r"<details\b[^>]*>", re.IGNORECASE)
 _SUMMARY = re.compile(r"<summary\b[^>]*>(?P<text>.*?)</summary\s*>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<(/?)details\b[^>]*>", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:\s|<br\s*/?>|<p>)+", re.IGNORECASE)
@@ -21,20 +20,18 @@ class DetailsQuestions:
     def _questions(self, ctx: Context) -> list[tuple[int, str, str]]:
         text = ctx.src.text
         found: list[tuple[int, str, str]] = []
-        pos = 0
-        while True:
-            opened = _OPEN.search(text, pos)
-            if opened is None:
-                return found
-            summary = _SUMMARY.search(text, opened.end())
-            close = _closing(text, opened.end())
-            if summary is None or summary.start() > close or not is_question(summary["text"]):
-                pos = opened.end()  # a label ("Answer", "See Class"): look inside it
+        inside = -1  # a question's answer runs to here: details within it are part of it
+        for start, end, close in _pairs(text):
+            if start < inside:
                 continue
+            # the summary is searched within its own details only: bounded, so linear overall
+            summary = _SUMMARY.search(text, end, close)
+            if summary is None or not is_question(summary["text"]):
+                continue  # a label ("Answer", "See Class"): details inside it may still ask
             answer = _TRAIL.sub("", _LEAD.sub("", text[summary.end() : close]))
-            line0 = text.count("\n", 0, opened.start())
-            found.append((line0, summary["text"], answer))
-            pos = close  # nested details belong to this answer
+            found.append((text.count("\n", 0, start), summary["text"], answer))
+            inside = close
+        return found
 
     def detect(self, ctx: Context) -> int:
         """Summaries that are questions."""
@@ -46,11 +43,16 @@ class DetailsQuestions:
             ctx.question_card(line0, question, "", split_blocks(answer))
 
 
-def _closing(text: str, start: int) -> int:
-    """Offset of the ``</details>`` that closes the one opened before ``start``."""
-    depth = 1
-    for tag in _TAGS.finditer(text, start):
-        depth += -1 if tag.group(1) else 1
-        if depth == 0:
-            return tag.start()
-    return len(text)
+def _pairs(text: str) -> list[tuple[int, int, int]]:
+    """(start, end of the opening tag, start of the closing tag) of every ``<details>``, in
+    order of opening, in one pass; one never closed runs to the end of the text."""
+    stack: list[tuple[int, int]] = []
+    pairs: list[tuple[int, int, int]] = []
+    for tag in _TAGS.finditer(text):
+        if not tag.group(1):
+            stack.append((tag.start(), tag.end()))
+        elif stack:
+            start, end = stack.pop()
+            pairs.append((start, end, tag.start()))
+    pairs.extend((start, end, len(text)) for start, end in stack)
+    return sorted(pairs)
