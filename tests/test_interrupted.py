@@ -22,7 +22,6 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    import guidedeck.package as package
 
     mode, guide, out = sys.argv[1:4]
 
@@ -44,7 +43,7 @@ KILLER = textwrap.dedent(
                 self.handle.flush()
                 die()
 
-        package.os.fdopen = lambda fd, mode, *rest: (
+        os.fdopen = lambda fd, mode, *rest: (
             HalfWriter(real_fdopen(fd, mode)) if "w" in mode else real_fdopen(fd, mode, *rest)
         )
     else:

@@ -8,9 +8,7 @@ notes here carry their own id and mtime; cards take their note's id (one card pe
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 import sqlite3
 import tempfile
 import zipfile
@@ -23,6 +21,7 @@ import genanki
 
 from guidedeck.models import CardKind
 from guidedeck.notetypes import NotetypeDesign, design
+from guidedeck.transaction import temporary_name, write_temporary
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -167,24 +166,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     A crash or a full disk leaves the previous file untouched: the rename is the only moment the
     target changes, and it happens only once the new content is safely on disk.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a build killed earlier may have left its temporary file behind: it was never the deck
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    # a write killed earlier may have left its temporary file behind: it was never the file
+    for stale in path.parent.glob(temporary_name(path)):
         stale.unlink(missing_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = write_temporary(path, data)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a deck is an ordinary file
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp_name).replace(path)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
