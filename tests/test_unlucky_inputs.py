@@ -26,6 +26,7 @@ from tests.anki_engine import (
 )
 from tests.conftest import FIXTURES, ROOT
 from tests.pairs import leftovers, pair_problems
+from tests.test_decks import card_count
 
 GOOD = (FIXTURES / "parse" / "scenarios.md").read_text(encoding="utf-8")
 TABLES = (FIXTURES / "parse" / "tables.md").read_text(encoding="utf-8")
@@ -37,6 +38,15 @@ def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args))
     assert "Traceback" not in result.output
     return result.exit_code, result.output
+
+
+def assert_imports(deck: Path, notes: int, folder: Path) -> None:
+    """The deck goes through the real Anki engine: imported, every card rendered and checked."""
+    col = fresh_collection(folder)
+    try:
+        assert_healthy_import(col, import_package(col, deck), notes)
+    finally:
+        col.close()
 
 
 def child(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -78,6 +88,8 @@ def test_md_and_mdx_of_one_name_keep_apart(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["a-md.apkg", "a-mdx.apkg"]
     assert (tmp_path / f"a{LOCK_SUFFIX}").is_file()
     assert (tmp_path / f"a.mdx{LOCK_SUFFIX}").is_file()
+    for name, source in (("a-md.apkg", "a.md"), ("a-mdx.apkg", "a.mdx")):
+        assert_imports(out / name, card_count(tmp_path / source), tmp_path / name)
     again_code, again = run("build", str(tmp_path), "--out", str(out))
     assert again_code == 0 and "added" in again
     assert re.search(r"a\.md\s+.*\s0\s+0\s+5\s+0\s", again), again  # 5 unchanged, 0 added
@@ -142,6 +154,7 @@ def test_a_guide_name_too_long_for_a_lock_file_gets_a_hashed_one(tmp_path: Path)
     assert len(lock.name.encode()) < 255
     assert re.search(r"-[0-9a-f]{10}\.guidedeck\.lock$", lock.name)
     assert len(deck.name.encode()) < 255
+    assert_imports(deck, card_count(guide), tmp_path / "anki")
     code, output = run("build", str(guide), "--out", str(out))
     assert code == 0 and re.search(r"\s0\s+0\s+5\s+0\s+0\s+\S+\.apkg", output), output
     code, output = run("preview", str(guide), "--out", str(tmp_path / "preview"))
@@ -309,6 +322,7 @@ def test_a_mass_edit_lands_on_every_known_note(tmp_path: Path) -> None:
     assert code == 0, output
     assert re.search(r"mass\.md\s+600\s+600\s+0\s+0\s+0\s+1200\s+0\s+0", output), output
     assert identities() == before, "every edited card kept its own note"
+    assert_imports(out / "mass.apkg", card_count(guide), tmp_path / "anki")
 
 
 # --- 9. Anki markup -------------------------------------------------------------------------------
