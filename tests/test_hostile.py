@@ -153,7 +153,7 @@ def test_full_disk_keeps_the_previous_deck(tmp_path: Path, monkeypatch: pytest.M
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("guidedeck.package.os.fsync", full)
+    monkeypatch.setattr("guidedeck.transaction.os.fsync", full)
     code, output = run("build", str(guide), "--out", str(out))
     assert code == 1
     assert re.search(r"guide\.apkg:1:1: error: cannot write: No space left on device", output)
