@@ -232,6 +232,8 @@ def test_index_links_every_deck(browser: Any, site: Path) -> None:
         assert len(links) == 3
         assert page.evaluate("document.scrollingElement.scrollWidth") <= VIEWPORT["width"]
         page.click(f'a[href="{SAMPLE_PAGE}"]')
+        # the cards' own scripts run while the page is parsed: count once it has loaded
+        page.wait_for_load_state("load")
         assert page.url == url(site, SAMPLE_PAGE)
         assert len(visible_kinds(page)) == 26
         page.screenshot(path=str(ARTIFACTS / "preview-deck-top.png"))
