@@ -16,7 +16,7 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import Fact, Guide
 from guidedeck.parse.blocks import Block, Source, build_tree
 from guidedeck.parse.dialects import DIALECTS, Context, by_name
-from guidedeck.parse.extract import Extracted, Extractor, slugify
+from guidedeck.parse.extract import Extracted, extract, slugify
 from guidedeck.parse.mdx import mdx_plugin
 from guidedeck.parse.nesting import nesting_guard_plugin
 from guidedeck.parse.table import lean_table_plugin
@@ -148,7 +148,7 @@ def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
     # markdown-it turns NUL into U+FFFD; slicing must see the same text its maps refer to
     source = Source(text.replace("\0", "\ufffd"))
     tree = build_tree(tokens)
-    extracted = Extractor(path, source).run(tree)
+    extracted = extract(path, source, tree)
     _add_dialect(extracted, path, source, tree, dialect)
     stem = PurePath(path).stem
     title = extracted.title
