@@ -10,13 +10,18 @@ Measures, each against its reference, run by this same interpreter:
 4. a mass edit (benchmarks/mass_edit.py: a 1,000-row table whose header is renamed and 1,000
    quizzes each changed by a word) rebuilt, vs the same guide rebuilt without an edit: matching
    every changed card to its note must stay near-linear.
-Peak memory is the largest resident set of any guidedeck process (main or worker).
+5. incremental builds of the 160 guides (issue 17): a rebuild with the cache and no edit, and one
+   with one guide edited, vs a full build (--no-cache); and the cached rebuild's peak memory
+   against that of 16 guides.
+Rows 1 to 4 measure the full work (--no-cache). Peak memory is the largest resident set of any
+guidedeck process (main or worker).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -30,7 +35,9 @@ from mass_edit import mass_guide
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"build/baseline": 1.5, "first build/baseline": 1.5, "help/import click": 1.5,
-           "160/16 time": 10.5, "160/16 memory": 1.5, "mass edit/rebuild": 3.0}  # fmt: skip
+           "160/16 time": 10.5, "160/16 memory": 1.5, "mass edit/rebuild": 3.0,
+           "no-edit rebuild/full": 0.2, "one edited/full": 0.2,
+           "cached 160/16 memory": 1.5}  # fmt: skip
 
 
 def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
@@ -55,6 +62,23 @@ def corpus_copy(corpus: Path, folder: Path, times: int) -> Path:
     return folder
 
 
+def edit_one(guide: Path, n: int) -> None:
+    """Change a word of the first row of the guide's last table (a card, unlike the overview
+    table at the top), a different word each time."""
+    lines = guide.read_text(encoding="utf-8").split("\n")
+    rows = [
+        i
+        for i in range(1, len(lines))
+        if lines[i].startswith("|") and "---" not in lines[i] and "---" in lines[i - 1]
+    ]
+    if not rows:
+        raise SystemExit(f"{guide}: no table row to edit")
+    cells = lines[rows[-1]].split("|")
+    cells[1] = re.sub(r" \(v\d+\)$", "", cells[1].rstrip()) + f" (v{n}) "
+    lines[rows[-1]] = "|".join(cells)
+    guide.write_text("\n".join(lines), encoding="utf-8")
+
+
 def medians(runs: int, *jobs: Callable[[], tuple[float, int]]) -> list[tuple[float, int]]:
     """Run the jobs alternately ``runs`` times; median time and max memory of each."""
     results: list[list[tuple[float, int]]] = [[] for _ in jobs]
@@ -74,7 +98,8 @@ def main() -> None:
         work = Path(tmp)
         c16 = corpus_copy(args.corpus, work / "c16", 1)
         c160 = corpus_copy(args.corpus, work / "c160", 10)
-        gd = [py, "-m", "guidedeck", "build"]
+        gd = [py, "-m", "guidedeck", "build", "--no-cache"]
+        cached = [py, "-m", "guidedeck", "build"]
 
         def baseline() -> tuple[float, int]:
             return run(
@@ -103,14 +128,32 @@ def main() -> None:
             (mass / "mass.md").write_text(mass_guide(True), encoding="utf-8")
             return run([*gd, str(mass / "mass.md"), "--out", str(work / "om")])
 
+        def cached16() -> tuple[float, int]:
+            return run([*cached, str(c16), "--out", str(work / "k16")])
+
+        def cached160() -> tuple[float, int]:
+            return run([*cached, str(c160), "--out", str(work / "k160")])
+
+        edits = iter(range(1, 1_000_000))
+
+        def edited160() -> tuple[float, int]:
+            edit_one(sorted(c160.glob("*.md"))[0], next(edits))
+            return cached160()
+
         rebuild16()  # write the lock files: the measured builds are rebuilds
         rebuild160()
+        cached16()  # fill the caches
+        cached160()
         (base, _), (build, mem16), (first, _) = medians(args.runs, baseline, rebuild16, first16)
         (b16, m16), (b160, m160) = medians(max(3, args.runs // 2), rebuild16, rebuild160)
         # each edited build follows an unedited one, so every measured edit changes 2,000 cards
         (mass_plain, _), (mass_edit, _) = medians(
             max(3, args.runs // 2), mass_unedited, mass_edited
         )
+        (full, _), (noedit, k160), (onedit, _) = medians(
+            max(3, args.runs // 2), rebuild160, cached160, edited160
+        )
+        (_, k16), (_, k160b) = medians(max(3, args.runs // 2), cached16, cached160)
         script = Path(py).with_name("guidedeck")  # the installed command, same interpreter
         (help_t, _), (click_t, _) = medians(
             args.runs * 2,
@@ -124,6 +167,9 @@ def main() -> None:
         "160/16 time": b160 / b16,
         "160/16 memory": m160 / m16,
         "mass edit/rebuild": mass_edit / mass_plain,
+        "no-edit rebuild/full": noedit / full,
+        "one edited/full": onedit / full,
+        "cached 160/16 memory": max(k160, k160b) / k16,
     }
     print(f"cores: {os.cpu_count()}, runs: {args.runs}, python {sys.version.split()[0]}")
     print(f"baseline (16 guides)        {base:7.2f} s")
@@ -133,6 +179,9 @@ def main() -> None:
     print(f"guidedeck build, 160 guides {b160:7.2f} s  (16: {b16:.2f} s), "
           f"peak {m160 / mib:.0f} MiB (16: {m16 / mib:.0f} MiB)")  # fmt: skip
     print(f"mass edit (2,000 cards) {mass_edit:7.2f} s  (same guide, no edit: {mass_plain:.2f} s)")
+    print(f"160 guides, cached: no edit {noedit:.2f} s, one guide edited {onedit:.2f} s, "
+          f"full build {full:.2f} s; peak {max(k160, k160b) / mib:.0f} MiB "
+          f"(16: {k16 / mib:.0f} MiB)")  # fmt: skip
     print(f"guidedeck --help            {help_t * 1000:7.0f} ms "
           f"(import click {click_t * 1000:.0f} ms)")  # fmt: skip
     failed = False

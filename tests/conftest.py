@@ -32,6 +32,14 @@ def corpus_guides() -> list[Path]:
     return sorted(p for p in CORPUS.glob("*.md") if p.name != "README.md")
 
 
+def out_names(folder: Path) -> list[str]:
+    """Names in an output folder besides the build cache (in which no temporary file is left)."""
+    from guidedeck.cache import CACHE_DIR
+
+    assert not list((folder / CACHE_DIR).rglob("*.tmp")), "a cache write left a temporary file"
+    return sorted(p.name for p in folder.iterdir() if p.name != CACHE_DIR)
+
+
 def copy_guides(folder: Path, *guides: Path) -> list[Path]:
     """Copies of ``guides`` in ``folder``: builds write a lock file beside the guides they read."""
     folder.mkdir(parents=True, exist_ok=True)

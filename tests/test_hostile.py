@@ -16,7 +16,7 @@ from guidedeck.build import build
 from guidedeck.cli import main
 from guidedeck.config import DEFAULT_PREFIX, default_package
 from tests.anki_engine import fresh_collection, import_package, visible_text
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, out_names
 
 GOOD = (FIXTURES / "parse" / "scenarios.md").read_text(encoding="utf-8")
 
@@ -113,7 +113,7 @@ def test_build_keeps_the_previous_deck_unless_usable(case: Case, tmp_path: Path)
     else:
         assert "not written" in output
         assert deck.read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["guide.apkg"]  # nothing left behind
+    assert out_names(out) == ["guide.apkg"]  # nothing left behind
 
 
 def test_strict_fails_on_an_empty_guide(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_full_disk_keeps_the_previous_deck(tmp_path: Path, monkeypatch: pytest.M
     assert re.search(r"guide\.apkg:1:1: error: cannot write: No space left on device", output)
     assert (out / "guide.apkg").read_bytes() == before
     assert (tmp_path / "guide.guidedeck.lock").read_bytes() == lock_before
-    assert [p.name for p in out.iterdir()] == ["guide.apkg"]  # no temporary file left
+    assert out_names(out) == ["guide.apkg"]  # no temporary file left
 
 
 def test_bom_and_crlf_build_the_same_deck(tmp_path: Path) -> None:

@@ -339,6 +339,8 @@ def test_field_change_is_refused_unless_a_new_version_is_declared(
         return {**fields, "Hint": ""} if card.kind.value == "quiz" else fields
 
     monkeypatch.setattr(build_module, "render", render_with_hint)
+    # changed code is a new guidedeck: nothing the cache holds from the old one is used
+    monkeypatch.setattr("guidedeck.cache.fingerprint", lambda: "guidedeck with Quiz v2")
     output = ws.build()
     assert "3 note(s) are no longer in networking.md" in output
     log = ws.import_deck()

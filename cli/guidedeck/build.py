@@ -21,12 +21,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import pickle
 import signal
 import sys
 import tempfile
 import time
-import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -34,9 +32,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from guidedeck.cache import Cache, deck_digest, guide_key, pack, unpack
 from guidedeck.config import PackageConfig, short_name
 from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
-from guidedeck.guides import read_guide
+from guidedeck.guides import MAX_GUIDE_BYTES, read_bounded, read_guide
 from guidedeck.identity import (
     Candidate,
     NoteIds,
@@ -93,6 +92,8 @@ class PackageReport:
     """While a ``before_commit`` hook runs: the complete new deck, not yet in place."""
     skipped: bool = False
     """A scanned file that made no cards: no deck, and no error."""
+    unchanged: bool = False
+    """The deck in place is the one this build makes: not rewritten."""
     problems: list[Diagnostic] = field(default_factory=list)
     """Problems of the package itself (e.g. no cards), beside the guides' own."""
 
@@ -116,6 +117,10 @@ class BuildReport:
     """What the user should know that is no problem: renamed decks, files tidied away."""
     declined: bool = False
     """A ``before_commit`` hook chose not to put the staged files in place."""
+    reused: int = 0
+    """Guides taken from the cache as prepared by an earlier build."""
+    prepared: int = 0
+    """Guides read, parsed and rendered by this build."""
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -253,6 +258,11 @@ class RenderedCard:
     source: str = ""
     """``path:line`` of the card in its guide (for previews and reports)."""
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        # rebuilt through __init__: dataclasses' own pickling of slotted classes sets each
+        # field by name, and was the largest cost of a rebuild from the cache
+        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
+
 
 @dataclass
 class Prepared:
@@ -266,6 +276,8 @@ class Prepared:
     usable: bool = False
     media: dict[str, Path] = field(default_factory=dict)
     """Images the cards show: name in the package -> file."""
+    deps: dict[str, str] = field(default_factory=dict)
+    """Files besides the guide the cards were made from (images) -> their content digest."""
 
 
 def prepare(
@@ -275,9 +287,11 @@ def prepare(
     strict: bool,
     shuffle: bool = False,
     dialect: str = "auto",
+    data: bytes | None = None,
 ) -> Prepared:
-    """Read, parse and render one guide; runs in a worker process when ``--jobs`` > 1."""
-    read = read_guide(path, dialect)
+    """Read (unless ``data`` holds the guide's bytes), parse and render one guide; runs in a
+    worker process when ``--jobs`` > 1."""
+    read = read_guide(path, dialect, data)
     if read.result is None or not read.usable(strict):
         return Prepared(path, read.diagnostics)
     guide = read.result.guide
@@ -294,6 +308,7 @@ def prepare(
             )
         )  # fmt: skip
     out.media = dict(media.files)
+    out.deps = dict(media.looked)
     if media.problems:
         out.diagnostics = tuple(sorted([*out.diagnostics, *media.problems],
                                        key=lambda d: (d.loc.line, d.loc.col)))  # fmt: skip
@@ -314,30 +329,77 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _prepare_job(
-    job: tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str],
-) -> Prepared:
-    return prepare(*job)
+_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str]
+"""What preparing a guide depends on besides its bytes: path, kinds, tags, strict, shuffle,
+dialect (the configuration that applies to it)."""
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return read_bounded(path, MAX_GUIDE_BYTES)
+    except (OSError, ValueError):
+        return None  # preparing reports why
+
+
+def _options(job: _Work) -> tuple[object, ...]:
+    return (tuple(k.value for k in job[1]), *job[2:])
+
+
+def _prepare_job(job: _Work) -> tuple[bytes, dict[str, str], str]:
+    """The guide prepared (packed), the files it depends on, and the cache key of the bytes it
+    was prepared from ("": none)."""
+    data = _read(job[0])
+    ready = prepare(*job, data=data)
+    key = "" if data is None else guide_key(job[0], data, _options(job))[1]
+    return pack(ready), ready.deps, key
 
 
 def _prepared(
-    packages: Sequence[PackageConfig], strict: bool, jobs: int
-) -> Generator[Prepared, None, None]:
-    """Every guide of ``packages`` prepared, in order; with ``jobs`` > 1 in worker processes.
+    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache
+) -> Generator[bytes, None, None]:
+    """Every guide of ``packages`` prepared and packed, in order: from ``cache`` when it holds
+    the guide as it is, else prepared (with ``jobs`` > 1 in worker processes) and stored there.
 
     At most two guides per worker are in flight, so unread results never pile up.
     """
-    work = [
+    work: list[_Work] = [
         (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect)
         for c in packages
         for path in c.guides
     ]
+    keys: list[tuple[str, str]] = []
+    for job in work:
+        data = _read(job[0])
+        keys.append(guide_key(job[0], data, _options(job)) if data is not None else ("", ""))
+    stored = [bool(key) and cache.has(slot, key) for slot, key in keys]
+    missed = [job for job, hit in zip(work, stored, strict=True) if not hit]
+    with ExitStack() as stack:
+        results = _results(missed, jobs, stack)
+        for job, (slot, key), hit in zip(work, keys, stored, strict=True):
+            packed = cache.get_packed(slot, key) if hit else None
+            if packed is not None:
+                cache.hits += 1
+                yield packed
+                continue
+            # a stored guide whose images changed is prepared here, in order
+            packed, deps, made_from = next(results) if not hit else _prepare_job(job)
+            cache.misses += 1
+            if made_from:
+                cache.put_packed(slot, made_from, packed, deps)
+            yield packed
+
+
+def _results(
+    work: Sequence[_Work], jobs: int, stack: ExitStack
+) -> Iterator[tuple[bytes, dict[str, str], str]]:
+    """``work`` prepared in order: here, or by a pool of ``jobs`` workers closed by ``stack``."""
     if jobs <= 1 or len(work) <= 1:
-        yield from map(_prepare_job, work)
-        return
+        return map(_prepare_job, work)
     workers = min(jobs, len(work), available_cores())
     context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else None)
-    with context.Pool(workers, initializer=_worker_signals) as pool:
+    pool = stack.enter_context(context.Pool(workers, initializer=_worker_signals))
+
+    def ordered() -> Iterator[tuple[bytes, dict[str, str], str]]:
         queue = iter(work)
         pending = deque(
             pool.apply_async(_prepare_job, (job,)) for job in islice(queue, 2 * workers)
@@ -347,6 +409,8 @@ def _prepared(
             for job in islice(queue, 1):
                 pending.append(pool.apply_async(_prepare_job, (job,)))
             yield ready
+
+    return ordered()
 
 
 # --- matching: per guide, then across guides ------------------------------------------------------
@@ -372,7 +436,7 @@ class _Job:
     """The prepared guide, pickled and compressed: kept small until it is written."""
 
     def unpack(self) -> Prepared:
-        prepared: Prepared = pickle.loads(zlib.decompress(self.packed))
+        prepared: Prepared = unpack(self.packed)
         return prepared
 
 
@@ -524,6 +588,7 @@ def build(
     jobs: int = 1,
     roots: Sequence[Path] = (),
     before_commit: BeforeCommit | None = None,
+    cache: Cache | None = None,
 ) -> BuildReport:
     """Build and write every package and lock file; report what happened.
 
@@ -533,14 +598,16 @@ def build(
     found in (searched for lock files of guides that are gone). ``before_commit`` runs once
     every file is staged, before any is put in place (still holding the folders' locks); it may
     read the staged decks (``PackageReport.staged``) and lock files, and returns whether to
-    commit them (False, or an exception, leaves every file as it was).
+    commit them (False, or an exception, leaves every file as it was). ``cache`` holds guides
+    prepared by earlier builds and what each deck was built from (none: everything is made).
     """
+    cache = Cache(None) if cache is None else cache
     started = time.perf_counter()
     report = BuildReport(dry_run=dry_run)
     now = int(time.time()) if now is None else now
     locks = {p.resolve(): lock_path(p, out_dir) for c in packages for p in c.guides}
     folders = [out_dir, *{lock.parent for lock in locks.values()}]
-    with folder_locks(folders):
+    with folder_locks(folders), _finishing(cache, report):
         done = recover(out_dir)
         if done:
             report.notices.append(
@@ -548,15 +615,18 @@ def build(
             )
         outputs = {c.output: [p.resolve() for p in c.guides] for c in packages}
         roots = roots or sorted({p.parent for c in packages for p in c.guides})
-        memory = load_memory(locks, outputs, out_dir, roots)
+        memory = load_memory(locks, outputs, out_dir, roots, cache)
         report.problems.extend(memory.problems)
-        prepared = _prepared(packages, strict, jobs)
+        prepared = _prepared(packages, strict, jobs, cache)
         try:
             work = _gather(packages, out_dir, prepared, memory, report, on_guide)
         finally:
             prepared.close()  # stops the worker pool, also when a build fails half-way
         _write(packages, out_dir, work, memory, locks, report, now, prefix, dry_run,
-               before_commit)  # fmt: skip
+               before_commit, cache)  # fmt: skip
+        report.reused, report.prepared = cache.hits, cache.misses
+        if not dry_run:
+            cache.prune(time.time())
     for pkg in report.packages:
         if pkg.written or pkg.skipped or ((dry_run or report.declined) and pkg.ready):
             continue
@@ -575,10 +645,19 @@ def build(
     return report
 
 
+@contextmanager
+def _finishing(cache: Cache, report: BuildReport) -> Iterator[None]:
+    """Whatever happens, the cache files of a first build are kept only if it wrote decks."""
+    try:
+        yield
+    finally:
+        cache.finish(keep=any(p.written for p in report.packages))
+
+
 def _gather(
     packages: Sequence[PackageConfig],
     out_dir: Path,
-    prepared: Generator[Prepared, None, None],
+    prepared: Generator[bytes, None, None],
     memory: Memory,
     report: BuildReport,
     on_guide: Callable[[Path], None] | None,
@@ -590,7 +669,8 @@ def _gather(
         pkg = PackageReport(config, out_dir / config.output)
         report.packages.append(pkg)
         for path in config.guides:
-            ready = next(prepared)
+            packed = next(prepared)
+            ready: Prepared = unpack(packed)
             if on_guide is not None:
                 on_guide(path)
             job = _Job(n, path, path.resolve(), tuple(config.kinds),
@@ -606,7 +686,7 @@ def _gather(
             job.usable, job.title = True, ready.title
             job.report.title = ready.title
             job.cards = {j: c.candidate for j, c in enumerate(ready.cards)}
-            job.packed = zlib.compress(pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            job.packed = packed
             _match_home(job, memory, claimed)
     _match_across(work, memory, claimed)
     return work
@@ -622,14 +702,15 @@ def _write(
     now: int,
     prefix: str,
     dry_run: bool,
-    before_commit: BeforeCommit | None = None,
+    before_commit: BeforeCommit | None,
+    cache: Cache,
 ) -> None:
     """Assign identities, write each package, then each guide's lock once all its packages are."""
     ids = _Identities(memory, now)
     txn = Transaction(out_dir)
     try:
         _stage_all(packages, work, memory, locks, report, now, prefix, dry_run, ids, txn,
-                   before_commit)  # fmt: skip
+                   before_commit, cache)  # fmt: skip
     except BaseException:
         txn.rollback()  # interrupted or failed before committing: every file stays as it was
         raise
@@ -647,9 +728,15 @@ def _stage_all(
     ids: _Identities,
     txn: Transaction,
     before_commit: BeforeCommit | None,
+    cache: Cache,
 ) -> None:
-    """Stage every package and lock; commit those whose decks and locks all could be."""
+    """Stage every package and lock; commit those whose decks and locks all could be.
+
+    A deck whose inputs are those it was last built from, and whose file is untouched since, is
+    neither packaged nor rewritten."""
     staged: list[int] = []
+    built: dict[int, tuple[str, bytes]] = {}
+    """Decks packaged by this build: their inputs' digest and bytes (for the cache)."""
     claimed = {g for job in work for g in job.matched if g is not None}
     by_package: dict[int, list[_Job]] = defaultdict(list)
     for job in work:
@@ -721,8 +808,14 @@ def _stage_all(
             DeckData(deck_id(name), name, "Built by guidedeck.", tuple(notes))
             for name, notes in decks.items()
         ]
+        inputs = deck_digest(deck_data, sorted(mtimes.items()), sorted(media))
         try:
-            txn.stage(pkg.output, package_bytes(make_package(deck_data, mtimes), 0, media))
+            if cache.deck_unchanged(pkg.output, inputs):
+                pkg.unchanged = True
+            else:
+                data = package_bytes(make_package(deck_data, mtimes), 0, media)
+                txn.stage(pkg.output, data)
+                built[n] = (inputs, data)
         except OSError as exc:
             pkg.problems.append(
                 Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")
@@ -744,6 +837,9 @@ def _stage_all(
                 memory.release(job.home, matched_of.pop(job.home))
     if not _commit(txn, packages, by_package, staged, failed, locks, report, before_commit):
         return
+    for n, (inputs, data) in built.items():
+        if report.packages[n].written:
+            cache.record_deck(report.packages[n].output, inputs, data)
 
     _removed_elsewhere(work, memory, claimed, report)
     for (old, new), count in sorted(renamed.items()):
@@ -870,7 +966,8 @@ def _commit(
     if before_commit is not None:
         for n in staged:
             if n not in dropped:
-                report.packages[n].staged = txn.staged.get(report.packages[n].output)
+                output = report.packages[n].output
+                report.packages[n].staged = txn.staged.get(output, output)
         files = {target: txn.staged.get(target, target) for target in locks.values()}
         go_on = before_commit(report, files)
         for pkg in report.packages:

@@ -43,6 +43,12 @@ DIALECT = click.option(
     default=None,
     help="The convention the guides are written in (default: decks.yaml's, else detected).",
 )
+NO_CACHE = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read, parse and render every guide, and package every deck, ignoring the cache in "
+    "OUT/.guidedeck-cache (results are the same either way).",
+)
 
 
 def _inputs(paths: Sequence[Path], strict: bool, dialect: str | None = None) -> Inputs:
@@ -125,19 +131,23 @@ def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Call
 @_out_option("build", ".apkg files the build would write (their notes are matched)")
 @STRICT
 @DIALECT
-def check(paths: tuple[Path, ...], out: Path, strict: bool, dialect: str | None) -> None:
+@NO_CACHE
+def check(
+    paths: tuple[Path, ...], out: Path, strict: bool, dialect: str | None, no_cache: bool
+) -> None:
     """Report every problem a build would meet, writing nothing (PATHS as for build).
 
     It runs the build itself without writing, so passing `check --strict` means `build --strict`
     writes every package.
     """
     from guidedeck.build import build
+    from guidedeck.cache import Cache
 
     inputs = _inputs(paths, strict, dialect)
     _check_out(out)
     result = build(
         inputs.packages, out, prefix=inputs.prefix, strict=strict, dry_run=True,
-        roots=inputs.roots,
+        roots=inputs.roots, cache=Cache.under(out, enabled=not no_cache, writable=False),
     )  # fmt: skip
     report_diagnostics([*inputs.problems, *result.diagnostics], strict)
     guides = [g for p in result.packages for g in p.guides if g.title]
@@ -199,12 +209,17 @@ def list_cards(
     help="Processes that read and render guides (default and most: one per core).",
 )
 @DIALECT
+@NO_CACHE
 def build_command(
     paths: tuple[Path, ...], out: Path, strict: bool, dry_run: bool, jobs: int | None,
-    dialect: str | None,
+    dialect: str | None, no_cache: bool,
 ) -> None:  # fmt: skip
-    """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes."""
+    """Build one .apkg per guide (PATHS), or what deck_source/decks.yaml describes.
+
+    Guides unchanged since the last build are taken from OUT/.guidedeck-cache, and decks
+    unchanged are not rewritten."""
     from guidedeck.build import available_cores, build
+    from guidedeck.cache import Cache
 
     _check_out(out)
     inputs = _inputs(paths, strict, dialect)
@@ -222,6 +237,7 @@ def build_command(
             on_guide=advance,
             jobs=min(jobs or cores, cores),
             roots=inputs.roots,
+            cache=Cache.under(out, enabled=not no_cache, writable=not dry_run),
         )
     _summary(result)
     _removed(result)
@@ -389,7 +405,17 @@ def _summary(result: BuildReport) -> None:
     written = sum(p.written for p in result.packages)
     verb = "would be written (dry run)" if result.dry_run else "written"
     done = len(result.packages) if result.dry_run else written
-    click.echo(f"{done} of {len(result.packages)} package(s) {verb} in {result.seconds:.2f} s")
+    notes = []
+    same = sum(p.unchanged for p in result.packages)
+    if same:
+        notes.append(f"{same} unchanged, left as they were")
+    if result.reused:
+        total = result.reused + result.prepared
+        notes.append(f"{result.reused} of {total} guide(s) from the cache")
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    click.echo(
+        f"{done} of {len(result.packages)} package(s) {verb} in {result.seconds:.2f} s{extra}"
+    )
 
 
 def _removed(result: BuildReport) -> None:

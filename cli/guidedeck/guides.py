@@ -90,11 +90,13 @@ def read_bounded(path: Path, limit: int) -> bytes:
     return data
 
 
-def read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
-    """The guide's text, or why it cannot be read (not UTF-8, binary, unreadable, too big)."""
+def read_text(path: Path, data: bytes | None = None) -> tuple[str | None, Diagnostic | None]:
+    """The guide's text, or why it cannot be read (not UTF-8, binary, unreadable, too big).
+
+    ``data``: the file's bytes, when the caller has read them already."""
     name = str(path)
     try:
-        data = read_bounded(path, MAX_GUIDE_BYTES)
+        data = read_bounded(path, MAX_GUIDE_BYTES) if data is None else data
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return None, Diagnostic.error(SourceLoc(name, 1), f"cannot read file: {reason}")
@@ -116,9 +118,10 @@ def read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
         )
 
 
-def read_guide(path: Path, dialect: str = "auto") -> GuideFile:
-    """Read and parse one guide; never raises for bad input."""
-    text, problem = read_text(path)
+def read_guide(path: Path, dialect: str = "auto", data: bytes | None = None) -> GuideFile:
+    """Read and parse one guide (``data``: its bytes, if read already); never raises for bad
+    input."""
+    text, problem = read_text(path, data)
     if text is None:
         assert problem is not None
         return GuideFile(path, None, (problem,))

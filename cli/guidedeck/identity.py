@@ -211,6 +211,11 @@ class Candidate:
     chash: str
     text: str
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        # rebuilt through __init__: dataclasses' own pickling of slotted classes sets each
+        # field by name, and was the largest cost of a rebuild from the cache
+        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
+
 
 def candidate(kind: CardKind, key: str, pos: int, fields: Mapping[str, str]) -> Candidate:
     """What matching needs of a rendered card."""

@@ -49,6 +49,11 @@ class NoteEntry:
     text: str
     """The card's own words, shortened, for similarity matching."""
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        # rebuilt through __init__: dataclasses' own pickling of slotted classes sets each
+        # field by name, and was the largest cost of a rebuild from the cache
+        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
+
 
 @dataclass
 class NotetypeEntry:
@@ -82,7 +87,9 @@ class Lock:
         lines = [_dumps(header)]
         for removed, entries in ((False, self.notes), (True, self.removed)):
             for entry in sorted(entries, key=lambda e: (e.id, e.guid)):
-                record: dict[str, Any] = asdict(entry)
+                # NoteEntry holds only str and int: a shallow dict (asdict deep-copies, and
+                # was a third of a no-edit rebuild)
+                record: dict[str, Any] = {name: getattr(entry, name) for name in _NOTE_FIELDS}
                 if removed:
                     record["removed"] = True
                 lines.append(_dumps(record))
@@ -93,8 +100,12 @@ class Lock:
         return [*self.notes, *self.removed]
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every line: ``json.dumps`` with options builds a new one per call."""
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 class LockError(Exception):
@@ -106,6 +117,7 @@ class LockError(Exception):
 
 
 _NOTE_TYPES: dict[str, type] = {f.name: f.type for f in fields(NoteEntry)}  # type: ignore[misc]
+_NOTE_FIELDS = tuple(_NOTE_TYPES)
 _PY_TYPES = {"str": str, "int": int}
 _KINDS = frozenset({"quiz", "fact", "contrast", "scenario"})
 _GUID = re.compile(r"[\x21-\x7e]{1,64}")

@@ -33,6 +33,8 @@ class Media:
     files: dict[str, Path] = field(default_factory=dict)
     """Name in the package -> file on disk."""
     problems: list[Diagnostic] = field(default_factory=list)
+    looked: dict[str, str] = field(default_factory=dict)
+    """Every file looked for -> its content digest ("" when absent): what the cards depend on."""
 
     def place(self, fragment: str, where: SourceLoc) -> str:
         """``fragment`` with each image pointing at its packaged copy; images that cannot
@@ -53,13 +55,17 @@ class Media:
             return fallback  # fmt: skip
         path = (self.folder / src.split("#", 1)[0].split("?", 1)[0]).resolve()
         if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                self.looked[str(path)] = ""
             self._report(where, f"image {src[:80]!r} not found beside the guide; not shown")
             return fallback
         try:
             data = path.read_bytes()
         except OSError as exc:
+            self.looked[str(path)] = ""
             self._report(where, f"image {src[:80]!r} cannot be read ({exc.strerror})")
             return fallback
+        self.looked[str(path)] = hashlib.sha256(data).hexdigest()
         if len(data) > MAX_IMAGE_BYTES:
             self._report(where, f"image {src[:80]!r} is over 8 MiB; not shown")
             return fallback

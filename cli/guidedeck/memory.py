@@ -26,10 +26,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from guidedeck.cache import Cache
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
-from guidedeck.lockfile import LOCK_SUFFIX, Lock, LockError, NoteEntry, NotetypeEntry, read_lock
+from guidedeck.lockfile import (
+    LOCK_SUFFIX,
+    MAX_LOCK_BYTES,
+    Lock,
+    LockError,
+    NoteEntry,
+    NotetypeEntry,
+    read_lock,
+)
 from guidedeck.models import CardKind
 from guidedeck.notetypes import SPECS
 
@@ -72,9 +81,20 @@ class DeckReadError(Exception):
 
 def read_deck(path: Path) -> list[DeckNote]:
     """The notes of guidedeck's notetypes in an ``.apkg`` file (other notes are ignored)."""
+    return deck_notes(_deck_bytes(path))
+
+
+def _deck_bytes(path: Path) -> bytes:
+    try:
+        return read_bounded(path, MAX_DECK_BYTES)
+    except (OSError, ValueError) as exc:
+        raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
+
+
+def deck_notes(raw: bytes) -> list[DeckNote]:
+    """The notes of guidedeck's notetypes in the bytes of an ``.apkg`` file."""
     kinds = {spec.model_id: (kind, spec.fields) for kind, spec in SPECS.items()}
     try:
-        raw = read_bounded(path, MAX_DECK_BYTES)
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             if archive.getinfo("collection.anki2").file_size > MAX_DECK_BYTES:
                 raise ValueError("its collection is too large")
@@ -246,20 +266,23 @@ def load_memory(
     outputs: Mapping[str, Sequence[Path]],
     out_dir: Path,
     roots: Sequence[Path],
+    cache: Cache | None = None,
 ) -> Memory:
     """Read every lock and previous deck that may know the notes of ``guides``.
 
     ``guides`` maps each built guide (resolved) to its lock file; ``outputs`` each package file
     name of this build to its guides (resolved); ``roots`` are the folders the guides were found
-    in, searched for lock files whose guide is gone.
+    in, searched for lock files whose guide is gone. ``cache`` keeps what was read of each
+    deck and lock, by its bytes: a file unchanged since is not parsed again.
     """
     memory = Memory()
+    cache = cache or Cache(None)
     # Decks first: they are the truth, and a lock entry for a note a deck holds then only adds
     # what a deck cannot say (the card's key and place), so no note is held twice.
-    _remember_decks(memory, guides, outputs, out_dir, roots)
+    _remember_decks(memory, guides, outputs, out_dir, roots, cache)
     for guide, lock_file in guides.items():
         try:
-            lock, text = read_lock(lock_file)
+            lock, text = _read_lock(lock_file, cache)
         except LockError as exc:
             memory.lock_errors[guide] = Diagnostic.error(
                 SourceLoc(str(lock_file), exc.line),
@@ -299,6 +322,7 @@ def _remember_decks(
     outputs: Mapping[str, Sequence[Path]],
     out_dir: Path,
     roots: Sequence[Path],
+    cache: Cache,
 ) -> None:
     """Every guidedeck note of the decks in ``out_dir``, with its home by its ``Source``."""
     by_name: dict[str, list[Path]] = {}
@@ -308,28 +332,54 @@ def _remember_decks(
     folders |= {(r if r.is_dir() else r.parent).resolve() for r in roots}
     for deck_file in sorted(out_dir.glob("*.apkg")) if out_dir.is_dir() else []:
         try:
-            notes = read_deck(deck_file)
+            notes = _deck_records(deck_file, cache)
         except DeckReadError as exc:
             memory.problems.append(Diagnostic.warning(SourceLoc(str(deck_file), 1), str(exc)))
             continue
         package_guides = outputs.get(deck_file.name, ())
         orphaned: set[str] = set()
-        for note in notes:
-            name = _source_name(note)
+        for entry, name, deck_name in notes:
             home = next((g for g in package_guides if g.name == name), None)
             home = home or next(iter(by_name.get(name, ())), None)
             if home is None:
                 existing = [f / name for f in folders if name and (f / name).is_file()]
                 home = existing[0].resolve() if existing else None
             if home is None:
-                orphaned.add(note.guid)
+                orphaned.add(entry.guid)
             else:
                 memory.with_decks.add(home)
-            entry = deck_entry(note)
             memory.take(entry)
-            memory.notes[note.guid] = Remembered(entry, home, deck_file, note.deck, False)
+            memory.notes[entry.guid] = Remembered(entry, home, deck_file, deck_name, False)
         if orphaned and len(orphaned) == len(notes) and deck_file.name not in outputs:
             memory.orphans[deck_file] = orphaned  # a deck of gone guides only, not rewritten
+
+
+def _deck_records(deck_file: Path, cache: Cache) -> list[tuple[NoteEntry, str, str]]:
+    """Each guidedeck note of a deck file as a lock entry, with its guide's file name (its
+    ``Source``) and its deck's name."""
+    raw = _deck_bytes(deck_file)
+    known = cache.recall("decks-read", deck_file, raw)
+    if isinstance(known, list):
+        return known
+    records = [(deck_entry(n), _source_name(n), n.deck) for n in deck_notes(raw)]
+    cache.remember("decks-read", deck_file, raw, records)
+    return records
+
+
+def _read_lock(lock_file: Path, cache: Cache) -> tuple[Lock, str]:
+    """:func:`read_lock`, parsing only a lock whose bytes changed since the cache saw it."""
+    if cache.root is not None:
+        try:
+            raw = read_bounded(lock_file, MAX_LOCK_BYTES)
+        except (OSError, ValueError):
+            raw = b""  # read_lock says what is wrong, or that there is no lock
+        known = cache.recall("locks-read", lock_file, raw) if raw else None
+        if isinstance(known, Lock):
+            return known, raw.decode("utf-8")
+    lock, text = read_lock(lock_file)
+    if text:
+        cache.remember("locks-read", lock_file, text.encode("utf-8"), lock)
+    return lock, text
 
 
 def _remember_lock(memory: Memory, lock: Lock, home: Path | None, origin: Path) -> None:
