@@ -13,6 +13,8 @@ Measures, each against its reference, run by this same interpreter:
 5. incremental builds of the 160 guides (issue 17): a rebuild with the cache and no edit, and one
    with one guide edited, vs a full build (--no-cache); and the cached rebuild's peak memory
    against that of 16 guides.
+6. `guidedeck serve`: the median time from saving a corpus guide to its open page (headless
+   Chromium) showing the edit, in seconds (skipped where playwright or chromium is missing).
 Rows 1 to 4 measure the full work (--no-cache). Peak memory is the largest resident set of any
 guidedeck process (main or worker).
 """
@@ -31,13 +33,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import serve_latency
 from mass_edit import mass_guide
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"build/baseline": 1.5, "first build/baseline": 1.5, "help/import click": 1.5,
            "160/16 time": 10.5, "160/16 memory": 1.5, "mass edit/rebuild": 3.0,
            "no-edit rebuild/full": 0.2, "one edited/full": 0.2,
-           "cached 160/16 memory": 1.5}  # fmt: skip
+           "cached 160/16 memory": 1.5, "serve save to page (s)": 1.0}  # fmt: skip
 
 
 def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
@@ -154,6 +157,11 @@ def main() -> None:
             max(3, args.runs // 2), rebuild160, cached160, edited160
         )
         (_, k16), (_, k160b) = medians(max(3, args.runs // 2), cached16, cached160)
+        latency: list[float] = []
+        if serve_latency.available():
+            served = corpus_copy(args.corpus, work / "served", 1)
+            guide = sorted(served.glob("*.md"))[0]
+            latency = serve_latency.measure(served, guide, work / "so", max(7, args.runs * 2))
         script = Path(py).with_name("guidedeck")  # the installed command, same interpreter
         (help_t, _), (click_t, _) = medians(
             args.runs * 2,
@@ -171,6 +179,8 @@ def main() -> None:
         "one edited/full": onedit / full,
         "cached 160/16 memory": max(k160, k160b) / k16,
     }
+    if latency:
+        ratios["serve save to page (s)"] = statistics.median(latency)
     print(f"cores: {os.cpu_count()}, runs: {args.runs}, python {sys.version.split()[0]}")
     print(f"baseline (16 guides)        {base:7.2f} s")
     mib = 1024
@@ -182,6 +192,12 @@ def main() -> None:
     print(f"160 guides, cached: no edit {noedit:.2f} s, one guide edited {onedit:.2f} s, "
           f"full build {full:.2f} s; peak {max(k160, k160b) / mib:.0f} MiB "
           f"(16: {k16 / mib:.0f} MiB)")  # fmt: skip
+    if latency:
+        shown, low, high = statistics.median(latency), min(latency), max(latency)
+        print(f"serve, save to page shown: median {shown:.2f} s "
+              f"(min {low:.2f}, max {high:.2f}, {len(latency)} saves)")  # fmt: skip
+    else:
+        print("serve, save to page shown: not measured (playwright or chromium missing)")
     print(f"guidedeck --help            {help_t * 1000:7.0f} ms "
           f"(import click {click_t * 1000:.0f} ms)")  # fmt: skip
     failed = False

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from guidedeck.cli import main
 from guidedeck.highlight import contrast
-from tests.conftest import FIXTURES, ROOT, copy_guides
+from tests.conftest import FIXTURES, ROOT, copy_guides, out_names
 
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORT = {"width": 390, "height": 844}
@@ -244,7 +244,7 @@ def test_hostile_html_never_reaches_the_preview(browser: Any, tmp_path: Path) ->
     out = tmp_path / "site"
     result = CliRunner().invoke(main, ["preview", str(guide), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    (page_name,) = [p.name for p in out.iterdir() if p.name != "index.html"]
+    (page_name,) = [name for name in out_names(out) if name != "index.html"]
     tab = Page(browser, url(out, page_name))
     with tab as page:
         page.click("#pv-night")  # exercise the page: nothing hostile may run meanwhile

@@ -389,6 +389,20 @@ def _prepared(
             yield packed
 
 
+def prepare_all(
+    packages: Sequence[PackageConfig], strict: bool, cache: Cache | None = None, jobs: int = 1
+) -> Iterator[Prepared]:
+    """Every guide of ``packages`` prepared, in order, as a build prepares it (the one prepare
+    stage of build, check, preview, serve and push)."""
+    prepared = _prepared(packages, strict, jobs, cache or Cache(None))
+    try:
+        for packed in prepared:
+            ready: Prepared = unpack(packed)
+            yield ready
+    finally:
+        prepared.close()
+
+
 def _results(
     work: Sequence[_Work], jobs: int, stack: ExitStack
 ) -> Iterator[tuple[bytes, dict[str, str], str]]:

@@ -54,15 +54,10 @@ NO_CACHE = click.option(
 def _inputs(paths: Sequence[Path], strict: bool, dialect: str | None = None) -> Inputs:
     """The packages a command works on (one rule for every command); input problems that stop
     a build (a missing guide, two packages writing one file) stop this command too."""
-    from dataclasses import replace
-
     from guidedeck.diagnostics import Severity
     from guidedeck.inputs import resolve
 
-    inputs = resolve(paths)
-    if dialect is not None:
-        packages = tuple(replace(p, dialect=dialect) for p in inputs.packages)
-        inputs = replace(inputs, packages=packages)
+    inputs = resolve(paths, dialect)
     if any(d.severity is Severity.ERROR for d in inputs.problems):
         report_diagnostics(inputs.problems, strict)
     return inputs
@@ -255,21 +250,63 @@ def _check_out(out: Path) -> None:
 @click.option("--open", "open_page", is_flag=True, help="Open the preview in a browser.")
 @STRICT
 @DIALECT
+@NO_CACHE
 def preview_command(
-    paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool, dialect: str | None
-) -> None:
+    paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool, dialect: str | None,
+    no_cache: bool,
+) -> None:  # fmt: skip
     """Write an offline HTML preview of every card, front and back, at phone width."""
+    from guidedeck.cache import Cache
     from guidedeck.preview import preview
 
     _check_out(out)
     inputs = _inputs(paths, strict, dialect)
-    report = preview(inputs.packages, out, prefix=inputs.prefix, strict=strict)
+    cache = Cache.under(out, enabled=not no_cache)
+    report = preview(inputs.packages, out, prefix=inputs.prefix, strict=strict, cache=cache)
     cards = sum(len(deck.cards) for deck in report.decks)
     if report.index is not None:
         click.echo(f"{len(report.decks)} deck(s), {cards} card(s): {report.index}")
     report_diagnostics([*inputs.problems, *report.diagnostics], strict)
     if open_page and report.index is not None:
         click.launch(str(report.index))
+
+
+@main.command(name="serve")
+@PATHS
+@_out_option("build", "decks (with --build); the preview's cache is in OUT/preview")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free one).")  # fmt: skip
+@click.option("--build", "write_decks", is_flag=True,
+              help="Also write the decks and lock files on each change.")  # fmt: skip
+@click.option("--open", "open_page", is_flag=True, help="Open the site in a browser.")
+@STRICT
+@DIALECT
+@NO_CACHE
+def serve_command(
+    paths: tuple[Path, ...], out: Path, port: int, write_decks: bool, open_page: bool,
+    strict: bool, dialect: str | None, no_cache: bool,
+) -> None:  # fmt: skip
+    """Serve the preview on 127.0.0.1 and rebuild it as the guides change (Ctrl-C stops).
+
+    Every save of a guide, an image, decks.yaml or a template rebuilds what changed and reloads
+    the open pages; problems show on the pages and here."""
+    from guidedeck.serve import Options, Server
+
+    _check_out(out)
+    options = Options(paths, out, strict, dialect, not no_cache, write_decks)
+
+    def ready(url: str) -> None:
+        click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
+        if open_page:
+            click.launch(url)
+
+    server = Server(options, lambda line: click.echo(line, err=True))
+    try:
+        server.run(port, ready)
+    except OSError as exc:
+        raise GuideError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
 
 
 @main.command(name="push")

@@ -52,8 +52,9 @@ def default_source() -> Path:
     return local if local.is_dir() else data_dir("deck_source")
 
 
-def resolve(paths: Sequence[Path]) -> Inputs:
-    """The packages for ``paths`` (or the default source folder), by the one rule above."""
+def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
+    """The packages for ``paths`` (or the default source folder), by the one rule above;
+    ``dialect`` (``--dialect``) overrides every package's."""
     roots = tuple(paths) or (default_source(),)
     packages: list[PackageConfig] = []
     problems: list[Diagnostic] = []
@@ -78,6 +79,8 @@ def resolve(paths: Sequence[Path]) -> Inputs:
         made = [replace(default_package(f), scanned=f in scanned) for f in files]
         packages.extend(_named_apart(made))
     problems.extend(_collisions(packages))
+    if dialect is not None:
+        packages = [replace(p, dialect=dialect) for p in packages]
     return Inputs(tuple(packages), prefix, tuple(problems), roots)
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from guidedeck.build import deck_name_for, prepare
+from guidedeck.build import deck_name_for, prepare_all
+from guidedeck.cache import Cache
 from guidedeck.config import PackageConfig, short_name
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import CardKind
@@ -109,16 +110,21 @@ def card_sides(kind: CardKind, fields: Mapping[str, str]) -> tuple[str, str]:
 
 
 def collect(
-    packages: Sequence[PackageConfig], prefix: str, strict: bool = False
+    packages: Sequence[PackageConfig],
+    prefix: str,
+    strict: bool = False,
+    cache: Cache | None = None,
+    jobs: int = 1,
 ) -> tuple[list[PreviewDeck], list[Diagnostic], dict[str, Path]]:
     """Every guide of ``packages`` prepared as a build prepares it, grouped into decks."""
     decks: dict[str, PreviewDeck] = {}
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
     images: dict[str, Path] = {}
+    prepared = prepare_all(packages, strict, cache, jobs)
     for config in packages:
         for path in config.guides:
-            ready = prepare(path, config.kinds, config.tags, strict, config.shuffle, config.dialect)
+            ready = next(prepared)
             if path.resolve() not in seen:  # a guide in two packages: its problems once
                 diagnostics.extend(ready.diagnostics)
                 seen.add(path.resolve())
@@ -138,7 +144,7 @@ _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif
          ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
 
 
-def _inline_images(decks: Sequence[PreviewDeck], images: Mapping[str, Path]) -> None:
+def inline_images(decks: Sequence[PreviewDeck], images: Mapping[str, Path]) -> None:
     """Put each card image into the page as a data: URL: the pages load nothing, not even a
     file beside them (their Content-Security-Policy allows images from data: only)."""
     if not images:
@@ -167,19 +173,48 @@ def _page_name(name: str, taken: Mapping[str, PreviewDeck]) -> str:
     return page
 
 
-def _page(title: str, body: str, script: bool) -> str:
+@dataclass(frozen=True)
+class Live:
+    """What ``guidedeck serve`` adds to every page: the guides' problems on top, and a script
+    that reloads the page when the server says it changed."""
+
+    problems: Sequence[Diagnostic] = ()
+
+
+TAG_MARK = "__GD_TAG__"
+"""In a live page's script: replaced by the page's tag (a digest of the page) once it is made."""
+
+
+def _page(title: str, body: str, script: bool, live: Live | None = None) -> str:
     folder = data_dir("templates") / "preview"
     skeleton = Template((folder / "page.html").read_text(encoding="utf-8"))
+    live_js = (folder / "live.js").read_text(encoding="utf-8") if live else ""
     return skeleton.substitute(
         title=html.escape(title),
         chrome_css=(folder / "preview.css").read_text(encoding="utf-8"),
         card_css=stylesheet(),
         body=body,
         script=(folder / "preview.js").read_text(encoding="utf-8") if script else "",
+        # a live page may talk to the server it came from, and to nothing else
+        connect="; connect-src 'self'" if live else "",
+        banner=_banner(live.problems) if live else "",
+        live=f"<script>\n{live_js}</script>\n" if live else "",
     )
 
 
-def deck_page(deck: PreviewDeck) -> str:
+def _banner(problems: Sequence[Diagnostic]) -> str:
+    if not problems:
+        return ""
+    e = html.escape
+    items = "".join(f'<li class="pv-{d.severity.value}">{e(str(d))}</li>' for d in problems[:200])
+    more = f"<li>… and {len(problems) - 200} more</li>" if len(problems) > 200 else ""
+    return (
+        f'<aside class="pv-problems" role="status"><h2>{len(problems)} problem(s) in the '
+        f"guides</h2><ul>{items}{more}</ul></aside>"
+    )
+
+
+def deck_page(deck: PreviewDeck, live: Live | None = None) -> str:
     """The HTML page of one deck: controls, then every card's front and back."""
     e = html.escape
     kinds = [k for k in CardKind if any(c.kind is k for c in deck.cards)]
@@ -209,10 +244,10 @@ def deck_page(deck: PreviewDeck) -> str:
         f'<span id="pv-count" class="pv-count" aria-live="polite"></span></div></header>'
         f'<main class="pv-main">{"".join(articles)}</main>'
     )
-    return _page(deck.name, body, script=True)
+    return _page(deck.name, body, script=True, live=live)
 
 
-def index_page(decks: Sequence[PreviewDeck]) -> str:
+def index_page(decks: Sequence[PreviewDeck], live: Live | None = None) -> str:
     """The site's front page: every deck, with its card count per kind."""
     e = html.escape
     items = []
@@ -235,16 +270,25 @@ def index_page(decks: Sequence[PreviewDeck]) -> str:
         '<header class="pv-bar"><h1>guidedeck preview</h1></header>'
         f'<main class="pv-main">{listing}</main>'
     )
-    return _page("guidedeck preview", body, script=False)
+    return _page("guidedeck preview", body, script=False, live=live)
 
 
 def preview(
-    packages: Sequence[PackageConfig], out_dir: Path, *, prefix: str, strict: bool = False
+    packages: Sequence[PackageConfig],
+    out_dir: Path,
+    *,
+    prefix: str,
+    strict: bool = False,
+    cache: Cache | None = None,
 ) -> PreviewReport:
     """Write ``index.html`` and a page per deck into ``out_dir``; report problems."""
-    decks, diagnostics, images = collect(packages, prefix, strict)
+    cache = cache or Cache(None)
+    try:
+        decks, diagnostics, images = collect(packages, prefix, strict, cache)
+    finally:
+        cache.finish(keep=True)
     report = PreviewReport(decks, None, diagnostics)
-    _inline_images(decks, images)
+    inline_images(decks, images)
     try:
         for deck in decks:
             write_atomic(out_dir / deck.page, deck_page(deck).encode("utf-8"))

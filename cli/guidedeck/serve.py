@@ -1,0 +1,287 @@
+"""``guidedeck serve``: the preview site on 127.0.0.1, rebuilt as the guides change.
+
+A watcher (watchdog) notes every change to the guides, their images, ``decks.yaml`` and the
+templates; after a short pause for the editor to finish saving, the site is rebuilt through the
+same input rule and prepare stage as ``build`` (unchanged guides come from the cache, so one
+edited guide costs one guide) and the open pages reload: each page holds a tag (a digest of its
+HTML) and listens to the server's event stream (server-sent events), which sends every page's
+tag after each rebuild. Only pages whose tag changed reload.
+
+Problems in the guides are shown on every page and in the terminal; a broken guide never stops
+the server (it serves the cards that still build). ``--build`` also writes the decks and lock
+files on each change. Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from guidedeck.build import available_cores, build
+from guidedeck.cache import CACHE_DIR, Cache, fingerprint
+from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.guides import GUIDE_SUFFIXES
+from guidedeck.inputs import resolve
+from guidedeck.lockfile import LOCK_SUFFIX
+from guidedeck.media import IMAGE_SUFFIXES
+from guidedeck.notetypes import design, stylesheet
+from guidedeck.preview import TAG_MARK, Live, collect, deck_page, index_page, inline_images
+from guidedeck.resources import data_dir
+
+EVENTS = "/__guidedeck/events"
+SETTLE = 0.05
+"""Seconds without a further change before rebuilding: an editor saves in several steps."""
+KEEPALIVE = 15.0
+_WATCHED_SUFFIXES = frozenset({*GUIDE_SUFFIXES, ".yaml", ".yml", *IMAGE_SUFFIXES})
+
+
+@dataclass
+class Site:
+    """The pages being served and the problems behind them (replaced whole on each rebuild)."""
+
+    pages: dict[str, bytes] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+    cards: int = 0
+
+
+@dataclass
+class Options:
+    """What ``serve`` was asked for."""
+
+    paths: tuple[Path, ...]
+    out: Path
+    strict: bool = False
+    dialect: str | None = None
+    cached: bool = True
+    write_decks: bool = False
+    jobs: int = field(default_factory=available_cores)
+
+
+class Server:
+    """Rebuilds the site on change and serves it; :meth:`run` until Ctrl-C."""
+
+    def __init__(self, options: Options, say: Callable[[str], None]) -> None:
+        self.options = options
+        self.say = say
+        self.site = Site()
+        self.changed = threading.Condition()
+        self.version = 0
+        self.stopping = False
+        self.changes: queue.Queue[Path] = queue.Queue()
+        self.templates = data_dir("templates").resolve()
+
+    # --- rebuilding ---------------------------------------------------------------------------
+
+    def rebuild(self, changed: Sequence[Path] = ()) -> Site:
+        """Build the site anew (and the decks with ``--build``); never raises for a guide."""
+        started = time.perf_counter()
+        if any(self._is_template(p) for p in changed):
+            for cached in (design, stylesheet, fingerprint):
+                cached.cache_clear()
+        try:
+            site, note = self._site()
+        except Exception as exc:  # a bug must not end the session: say it, keep the last site
+            problem = Diagnostic.error(
+                SourceLoc("guidedeck", 1), f"internal error: {exc!r}; please report it"
+            )
+            site, note = Site(dict(self.site.pages), dict(self.site.tags), [problem]), ""
+        self._publish(site)
+        for problem in site.problems:
+            self.say(str(problem))
+        seconds = time.perf_counter() - started
+        self.say(f"rebuilt in {seconds:.2f} s: {len(site.pages) - 1} deck(s), {site.cards} "
+                 f"card(s), {len(site.problems)} problem(s){note}")  # fmt: skip
+        return site
+
+    def _site(self) -> tuple[Site, str]:
+        opts = self.options
+        inputs = resolve(opts.paths, opts.dialect)
+        cache = Cache.under(opts.out / "preview", enabled=opts.cached)
+        try:
+            decks, problems, images = collect(
+                inputs.packages, inputs.prefix, opts.strict, cache, opts.jobs
+            )
+        finally:
+            cache.finish(keep=True)
+        problems = [*inputs.problems, *problems]
+        note = f"; {cache.hits} guide(s) from the cache" if cache.hits else ""
+        if opts.write_decks and inputs.packages:
+            decks_cache = Cache.under(opts.out, enabled=opts.cached)
+            report = build(
+                inputs.packages, opts.out, prefix=inputs.prefix, strict=opts.strict,
+                roots=inputs.roots, jobs=opts.jobs, cache=decks_cache,
+            )  # fmt: skip
+            seen = set(problems)
+            problems += [d for d in report.diagnostics if d not in seen]
+            written = sum(p.written and not p.unchanged for p in report.packages)
+            note += f"; {written} deck(s) written to {opts.out}"
+        inline_images(decks, images)
+        live = Live(tuple(problems))
+        site = Site(problems=problems, cards=sum(len(d.cards) for d in decks))
+        pages = {deck.page: deck_page(deck, live) for deck in decks}
+        pages["index.html"] = index_page(decks, live)
+        for name, text in pages.items():
+            tag = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            site.pages[name] = text.replace(TAG_MARK, tag, 1).encode("utf-8")
+            site.tags[name] = tag
+        return site, note
+
+    def _publish(self, site: Site) -> None:
+        with self.changed:
+            self.site = site
+            self.version += 1
+            self.changed.notify_all()
+
+    # --- watching -----------------------------------------------------------------------------
+
+    def _is_template(self, path: Path) -> bool:
+        return path.is_relative_to(self.templates)
+
+    def relevant(self, path: Path) -> bool:
+        """Whether a change to ``path`` can change the site (not a lock, a deck or a cache)."""
+        name = path.name
+        if self._is_template(path):
+            return not name.startswith(".") and not name.endswith(".tmp")
+        out = self.options.out.resolve()
+        if path.is_relative_to(out) or CACHE_DIR in path.parts:
+            return False
+        if name.endswith((LOCK_SUFFIX, ".tmp")) or name.startswith(".#"):
+            return False
+        return path.suffix.lower() in _WATCHED_SUFFIXES
+
+    def watched_folders(self) -> list[Path]:
+        """The folders whose changes matter: each input (or its folder) and the templates."""
+        roots = [Path(p) for p in self.options.paths] or [resolve(()).roots[0]]
+        folders = {(r if r.is_dir() else r.parent).resolve() for r in roots}
+        folders.add(self.templates)
+        # a folder inside another is already watched (recursively)
+        inner = {f for f in folders for o in folders if f != o and f.is_relative_to(o)}
+        return sorted(folders - inner)
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def run(self, port: int, ready: Callable[[str], None]) -> None:
+        """Serve on 127.0.0.1:``port`` until Ctrl-C (or :meth:`stop`)."""
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        server.daemon_threads = True
+        outer = self
+
+        class Changes(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                for raw in (event.src_path, getattr(event, "dest_path", "")):
+                    if raw:
+                        path = Path(raw if isinstance(raw, str) else raw.decode()).resolve()
+                        if outer.relevant(path):
+                            outer.changes.put(path)
+
+        observer = Observer()
+        for folder in self.watched_folders():
+            observer.schedule(Changes(), str(folder), recursive=True)
+        self.rebuild()
+        observer.start()
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        host, bound = server.server_address[:2]
+        ready(f"http://{host!s}:{bound}/")
+        try:
+            while not self.stopping:
+                changed = self._next_changes()
+                if changed:
+                    self.rebuild(changed)
+        finally:
+            with self.changed:
+                self.stopping = True
+                self.changed.notify_all()
+            observer.stop()
+            server.shutdown()
+            server.server_close()
+            observer.join(timeout=5)
+
+    def _next_changes(self) -> list[Path]:
+        """The changes of the next burst (empty after a second without any)."""
+        try:
+            first = self.changes.get(timeout=1.0)
+        except queue.Empty:
+            return []
+        changed = [first]
+        while True:
+            try:
+                changed.append(self.changes.get(timeout=SETTLE))
+            except queue.Empty:
+                return changed
+
+    def stop(self) -> None:
+        """End :meth:`run` (from another thread)."""
+        self.stopping = True
+
+    def stream(self) -> Iterator[bytes]:
+        """Server-sent events: every page's tag now, then after each rebuild."""
+        seen = -1
+        while True:
+            with self.changed:
+                if seen == self.version and not self.stopping:
+                    self.changed.wait(timeout=KEEPALIVE)
+                if self.stopping:
+                    return
+                if seen == self.version:
+                    yield b": keep-alive\n\n"
+                    continue
+                seen, tags = self.version, dict(self.site.tags)
+            yield f"event: site\ndata: {json.dumps(tags)}\n\n".encode()
+
+
+def _handler(owner: Server) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "guidedeck"
+
+        def do_GET(self) -> None:
+            path = unquote(urlsplit(self.path).path)
+            if path == EVENTS:
+                self._events()
+                return
+            name = path.lstrip("/") or "index.html"
+            page = owner.site.pages.get(name)
+            if page is None:
+                self.send_error(HTTPStatus.NOT_FOUND, "no such page")
+                return
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def _events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the page went away
+                for chunk in owner.stream():
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # every request on the terminal would bury the problems
+
+    return Handler
+
+
+__all__ = ["EVENTS", "Options", "Server", "Site"]

@@ -1,0 +1,200 @@
+"""``guidedeck serve`` driven in headless Chromium (issue #17): an edit shows without a manual
+reload, a broken edit shows its problem and the fix clears it, the server outlives a broken
+guide, and Ctrl-C ends it cleanly. The server runs as a user runs it: a child process."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.anki_engine import assert_healthy_import, fresh_collection, import_package
+from tests.conftest import FIXTURES, ROOT, copy_guides
+
+SAMPLE = ROOT / "deck_source" / "backend-basics.md"
+CELL = "Reference chains keeping objects alive"
+BROKEN = '\n<InterviewQuiz question="Broken?" options={["a", "b"]} correctAnswer={7} />\n'
+WAIT_MS = 10_000
+
+
+class Serving:
+    """A ``guidedeck serve`` child process, its terminal lines and its address."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "guidedeck", "serve", "--port", "0", *args],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        found = self.wait_for(r"serving (http://127\.0\.0\.1:\d+/)")
+        self.url = found.group(1)
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        """The first terminal line (from now on) matching ``pattern``."""
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                pytest.fail(f"no line matching {pattern!r}; saw {self.seen[-20:]}")
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C; the exit code and the last terminal lines."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=20)
+        self.reader.join(timeout=5)
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return code, "\n".join(self.seen)
+
+
+@pytest.fixture
+def guides(tmp_path: Path) -> Path:
+    copy_guides(tmp_path / "guides", SAMPLE, FIXTURES / "parse" / "quick_check.md")
+    return tmp_path / "guides"
+
+
+@pytest.fixture
+def serving(guides: Path, tmp_path: Path) -> Iterator[Serving]:
+    server = Serving(str(guides), "--out", str(tmp_path / "out"))
+    yield server
+    code, output = server.stop()
+    assert code == 0, output
+    assert "Traceback" not in output
+
+
+def _deck_page(page: Any, serving: Serving, title: str) -> None:
+    page.goto(serving.url)
+    page.get_by_role("link", name=re.compile(title)).click()
+    page.wait_for_load_state("load")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_edit_shows_without_a_manual_reload(
+    browser: Any, serving: Serving, guides: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        _deck_page(page, serving, "Backend")
+        assert CELL in page.inner_text("main")
+        loads = len([r for r in requests if r.endswith(".html")])
+        _edit(guides / "backend-basics.md", CELL, "Reference chains that keep objects alive")
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Reference chains that keep objects')",
+            timeout=WAIT_MS,
+        )
+        assert CELL not in page.inner_text("main")
+        # the page reloaded itself (once), and asked nothing of any other host
+        assert len([r for r in requests if r.endswith(".html")]) == loads + 1
+        assert all(r.startswith(serving.url) for r in requests)
+        serving.wait_for(r"rebuilt in .*1 guide\(s\) from the cache")
+    finally:
+        page.close()
+
+
+def test_a_broken_edit_shows_its_problem_and_the_fix_clears_it(
+    browser: Any, serving: Serving, guides: Path
+) -> None:
+    guide = guides / "backend-basics.md"
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        _deck_page(page, serving, "Backend")
+        assert page.locator(".pv-problems").count() == 0
+        original = guide.read_text(encoding="utf-8")
+        guide.write_text(original + BROKEN, encoding="utf-8")
+        problem = page.locator(".pv-problems")
+        problem.wait_for(timeout=WAIT_MS)
+        assert re.search(
+            r"backend-basics\.md:\d+:\d+: warning: correctAnswer=7", problem.inner_text()
+        )
+        serving.wait_for(r"backend-basics\.md:\d+:\d+: warning: correctAnswer=7")
+        guide.write_text(original, encoding="utf-8")
+        problem.wait_for(state="detached", timeout=WAIT_MS)
+        assert CELL in page.inner_text("main")
+    finally:
+        page.close()
+
+
+def test_an_unreadable_guide_never_stops_the_server(
+    browser: Any, serving: Serving, guides: Path
+) -> None:
+    guide = guides / "quick_check.md"
+    original = guide.read_bytes()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(serving.url)
+        assert page.get_by_role("link").count() == 2
+        guide.write_bytes(original + b"\n\xff\xfe not UTF-8\n")
+        page.locator(".pv-problems").wait_for(timeout=WAIT_MS)
+        assert "file is not UTF-8" in page.inner_text(".pv-problems")
+        assert page.get_by_role("link").count() == 1  # the other guide's deck is still served
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(serving.url + "../../etc/passwd", timeout=5)
+        assert missing.value.code == 404
+        missing.value.close()
+        guide.write_bytes(original)
+        page.locator(".pv-problems").wait_for(state="detached", timeout=WAIT_MS)
+        assert page.get_by_role("link").count() == 2
+    finally:
+        page.close()
+
+
+def test_build_writes_each_change_into_the_deck(guides: Path, tmp_path: Path) -> None:
+    out = tmp_path / "decks"
+    server = Serving(str(guides / "backend-basics.md"), "--out", str(out), "--build")
+    try:
+        # the first build comes before the server says where it serves
+        assert any(re.search(r"rebuilt in .* 1 deck\(s\) written", ln) for ln in server.seen)
+        first = (out / "backend-basics.apkg").read_bytes()
+        _edit(guides / "backend-basics.md", CELL, "Reference chains that keep objects alive")
+        server.wait_for(r"rebuilt in .* 1 deck\(s\) written")
+    finally:
+        code, output = server.stop()
+    assert code == 0 and "stopped" in output and "Traceback" not in output, output
+    deck = out / "backend-basics.apkg"
+    assert deck.read_bytes() != first
+    col = fresh_collection(tmp_path / "anki")
+    try:
+        assert_healthy_import(col, import_package(col, deck), 26)
+        assert col.find_notes('"Reference chains that keep objects alive"')
+    finally:
+        col.close()
+
+
+def test_ctrl_c_ends_it_cleanly(guides: Path, tmp_path: Path) -> None:
+    server = Serving(str(guides), "--out", str(tmp_path / "out"))
+    code, output = server.stop()
+    assert code == 0
+    assert output.splitlines()[-1] == "stopped"
+    assert "Traceback" not in output
