@@ -301,19 +301,24 @@ def test_the_backup_is_restorable(profile: Profile, tmp_path: Path) -> None:
     assert profile.state() == before
 
 
+def _every_file(*folders: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for f in folders for p in f.rglob("*") if p.is_file()}
+
+
 def test_dry_run_shows_the_plan_and_changes_nothing(profile: Profile) -> None:
     assert profile.push()[0] == 0
     profile.study()
     edit(profile)
     before = profile.state()
-    files = {p: p.read_bytes() for p in [*profile.out.iterdir(), *profile.guides.iterdir()]}
+    # every file, the build cache's too: a dry run writes nothing
+    files = _every_file(profile.out, profile.guides)
     backups = sorted((profile.collection.parent / "backups").iterdir())
     code, output = profile.push("--dry-run", "--removed", "delete")
     assert code == 0, output
     assert output.startswith("would push into collection")
     assert "total" in output and "1 removed note(s): would be handled by --removed delete" in output
     assert profile.state() == before
-    assert {p: p.read_bytes() for p in [*profile.out.iterdir(), *profile.guides.iterdir()]} == files
+    assert _every_file(profile.out, profile.guides) == files
     assert sorted((profile.collection.parent / "backups").iterdir()) == backups
 
 

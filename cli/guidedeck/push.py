@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from guidedeck.build import BuildReport, build
+from guidedeck.cache import Cache
 from guidedeck.config import PackageConfig
 from guidedeck.identity import anki_search
 from guidedeck.lockfile import LockError, read_lock
@@ -385,7 +386,7 @@ def push(
 
         result.build = build(
             packages, out_dir, prefix=prefix, strict=strict, roots=roots, jobs=jobs,
-            before_commit=before_commit,
+            before_commit=before_commit, cache=Cache.under(out_dir, writable=not dry_run),
         )  # fmt: skip
     finally:
         col.close()
