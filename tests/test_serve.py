@@ -87,6 +87,14 @@ def serving(guides: Path, tmp_path: Path) -> Iterator[Serving]:
     assert "Traceback" not in output
 
 
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A browser tab at phone size."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    yield page
+    page.close()
+
+
 def _deck_page(page: Any, serving: Serving, title: str) -> None:
     page.goto(serving.url)
     page.get_by_role("link", name=re.compile(title)).click()
@@ -99,75 +107,60 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_an_edit_shows_without_a_manual_reload(
-    browser: Any, serving: Serving, guides: Path
-) -> None:
-    page = browser.new_page(viewport={"width": 390, "height": 844})
+def test_an_edit_shows_without_a_manual_reload(phone: Any, serving: Serving, guides: Path) -> None:
     requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    try:
-        _deck_page(page, serving, "Backend")
-        assert CELL in page.inner_text("main")
-        loads = len([r for r in requests if r.endswith(".html")])
-        _edit(guides / "backend-basics.md", CELL, "Reference chains that keep objects alive")
-        page.wait_for_function(
-            "() => document.body.innerText.includes('Reference chains that keep objects')",
-            timeout=WAIT_MS,
-        )
-        assert CELL not in page.inner_text("main")
-        # the page reloaded itself (once), and asked nothing of any other host
-        assert len([r for r in requests if r.endswith(".html")]) == loads + 1
-        assert all(r.startswith(serving.url) for r in requests)
-        serving.wait_for(r"rebuilt in .*1 guide\(s\) from the cache")
-    finally:
-        page.close()
+    phone.on("request", lambda request: requests.append(request.url))
+    _deck_page(phone, serving, "Backend")
+    assert CELL in phone.inner_text("main")
+    loads = len([r for r in requests if r.endswith(".html")])
+    _edit(guides / "backend-basics.md", CELL, "Reference chains that keep objects alive")
+    phone.wait_for_function(
+        "() => document.body.innerText.includes('Reference chains that keep objects')",
+        timeout=WAIT_MS,
+    )
+    assert CELL not in phone.inner_text("main")
+    # the page reloaded itself (once), and asked nothing of any other host
+    assert len([r for r in requests if r.endswith(".html")]) == loads + 1
+    assert all(r.startswith(serving.url) for r in requests)
+    serving.wait_for(r"rebuilt in .*1 guide\(s\) from the cache")
 
 
 def test_a_broken_edit_shows_its_problem_and_the_fix_clears_it(
-    browser: Any, serving: Serving, guides: Path
+    phone: Any, serving: Serving, guides: Path
 ) -> None:
     guide = guides / "backend-basics.md"
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    try:
-        _deck_page(page, serving, "Backend")
-        assert page.locator(".pv-problems").count() == 0
-        original = guide.read_text(encoding="utf-8")
-        guide.write_text(original + BROKEN, encoding="utf-8")
-        problem = page.locator(".pv-problems")
-        problem.wait_for(timeout=WAIT_MS)
-        assert re.search(
-            r"backend-basics\.md:\d+:\d+: warning: correctAnswer=7", problem.inner_text()
-        )
-        serving.wait_for(r"backend-basics\.md:\d+:\d+: warning: correctAnswer=7")
-        guide.write_text(original, encoding="utf-8")
-        problem.wait_for(state="detached", timeout=WAIT_MS)
-        assert CELL in page.inner_text("main")
-    finally:
-        page.close()
+    _deck_page(phone, serving, "Backend")
+    assert phone.locator(".pv-problems").count() == 0
+    original = guide.read_text(encoding="utf-8")
+    guide.write_text(original + BROKEN, encoding="utf-8")
+    problem = phone.locator(".pv-problems")
+    problem.wait_for(timeout=WAIT_MS)
+    said = r"backend-basics\.md:\d+:\d+: warning: correctAnswer=7"
+    assert re.search(said, problem.inner_text())
+    serving.wait_for(said)
+    guide.write_text(original, encoding="utf-8")
+    problem.wait_for(state="detached", timeout=WAIT_MS)
+    assert CELL in phone.inner_text("main")
 
 
 def test_an_unreadable_guide_never_stops_the_server(
-    browser: Any, serving: Serving, guides: Path
+    phone: Any, serving: Serving, guides: Path
 ) -> None:
     guide = guides / "quick_check.md"
     original = guide.read_bytes()
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    try:
-        page.goto(serving.url)
-        assert page.get_by_role("link").count() == 2
-        guide.write_bytes(original + b"\n\xff\xfe not UTF-8\n")
-        page.locator(".pv-problems").wait_for(timeout=WAIT_MS)
-        assert "file is not UTF-8" in page.inner_text(".pv-problems")
-        assert page.get_by_role("link").count() == 1  # the other guide's deck is still served
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(serving.url + "../../etc/passwd", timeout=5)
-        assert missing.value.code == 404
-        missing.value.close()
-        guide.write_bytes(original)
-        page.locator(".pv-problems").wait_for(state="detached", timeout=WAIT_MS)
-        assert page.get_by_role("link").count() == 2
-    finally:
-        page.close()
+    phone.goto(serving.url)
+    assert phone.get_by_role("link").count() == 2
+    guide.write_bytes(original + b"\n\xff\xfe not UTF-8\n")
+    phone.locator(".pv-problems").wait_for(timeout=WAIT_MS)
+    assert "file is not UTF-8" in phone.inner_text(".pv-problems")
+    assert phone.get_by_role("link").count() == 1  # the other guide's deck is still served
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(serving.url + "../../etc/passwd", timeout=5)
+    assert missing.value.code == 404
+    missing.value.close()
+    guide.write_bytes(original)
+    phone.locator(".pv-problems").wait_for(state="detached", timeout=WAIT_MS)
+    assert phone.get_by_role("link").count() == 2
 
 
 def test_build_writes_each_change_into_the_deck(guides: Path, tmp_path: Path) -> None:
