@@ -369,7 +369,7 @@ def _prepared(
     ]
     keys: list[tuple[str, str]] = []
     for job in work:
-        data = _read(job[0])
+        data = _read(job[0]) if cache.root is not None else None
         keys.append(guide_key(job[0], data, _options(job)) if data is not None else ("", ""))
     stored = [bool(key) and cache.has(slot, key) for slot, key in keys]
     missed = [job for job, hit in zip(work, stored, strict=True) if not hit]
@@ -749,8 +749,9 @@ def _stage_all(
     A deck whose inputs are those it was last built from, and whose file is untouched since, is
     neither packaged nor rewritten."""
     staged: list[int] = []
-    built: dict[int, tuple[str, bytes]] = {}
-    """Decks packaged by this build: their inputs' digest and bytes (for the cache)."""
+    built: dict[int, tuple[str, str]] = {}
+    """Decks packaged by this build: digests of their inputs and of their bytes (for the cache;
+    not the bytes, which would make memory grow with the number of decks)."""
     claimed = {g for job in work for g in job.matched if g is not None}
     by_package: dict[int, list[_Job]] = defaultdict(list)
     for job in work:
@@ -829,7 +830,7 @@ def _stage_all(
             else:
                 data = package_bytes(make_package(deck_data, mtimes), 0, media)
                 txn.stage(pkg.output, data)
-                built[n] = (inputs, data)
+                built[n] = (inputs, hashlib.sha256(data).hexdigest())
         except OSError as exc:
             pkg.problems.append(
                 Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")
@@ -851,9 +852,9 @@ def _stage_all(
                 memory.release(job.home, matched_of.pop(job.home))
     if not _commit(txn, packages, by_package, staged, failed, locks, report, before_commit):
         return
-    for n, (inputs, data) in built.items():
+    for n, (inputs, written) in built.items():
         if report.packages[n].written:
-            cache.record_deck(report.packages[n].output, inputs, data)
+            cache.record_deck(report.packages[n].output, inputs, written)
 
     _removed_elsewhere(work, memory, claimed, report)
     for (old, new), count in sorted(renamed.items()):

@@ -220,11 +220,12 @@ class Cache:
             return False
         return recorded[:1] == [inputs] and recorded[1:] == [file_state(str(output))]
 
-    def record_deck(self, output: Path, inputs: str, data: bytes) -> None:
-        """Remember that ``output`` now holds ``data``, built from ``inputs``."""
+    def record_deck(self, output: Path, inputs: str, written: str) -> None:
+        """Remember that ``output`` now holds bytes of digest ``written``, built from
+        ``inputs``."""
         if self.root is None or not self.writable:
             return
-        line = f"{inputs} {hashlib.sha256(data).hexdigest()}\n"
+        line = f"{inputs} {written}\n"
         self._write(self._deck_record(output), line.encode("ascii"))
 
     # --- upkeep --------------------------------------------------------------------------------
