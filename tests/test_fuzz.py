@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -114,6 +115,27 @@ def test_parse_time_grows_linearly(chunk: str) -> None:
     """
     chunk += "\n\n"
     base = chunk * max(1, 60_000 // len(chunk))
+    small, large = _parse_seconds(base), _parse_seconds(base * 8)
+    assert large <= 20 * max(small, 0.005), (len(base), small, large)
+
+
+DIALECT_UNITS = {
+    "details never closed": "<details>\n<summary>Why does a question never end here?\n\n",
+    "summaries never closed": "<details><summary>Why is the summary left open so long?\n\n"
+    "</details>\n\n",
+    "blank answers": "<details><summary>What follows a long run of spaces here?</summary>"
+    + " " * 2000
+    + "x</details>\n\n",
+    "lettered options": "#### Q?\n\n- A: one\n- B) two\n- [ ] three\n\n",
+    "numbered headings": "1. ### What is asked in a numbered heading?\n\n    answer\n\n",
+}
+"""Constructs of the other conventions' plugins, each run against the linear-time check (CI's
+fixed examples once found one quadratic: a summary searched to the end of the text)."""
+
+
+@pytest.mark.parametrize("unit", DIALECT_UNITS.values(), ids=DIALECT_UNITS.keys())
+def test_dialect_constructs_parse_in_linear_time(unit: str) -> None:
+    base = unit * max(1, 60_000 // len(unit))
     small, large = _parse_seconds(base), _parse_seconds(base * 8)
     assert large <= 20 * max(small, 0.005), (len(base), small, large)
 

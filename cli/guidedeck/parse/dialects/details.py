@@ -6,10 +6,14 @@ import re
 
 from guidedeck.parse.dialects.base import Context, is_question, split_blocks
 
-_SUMMARY = re.compile(r"<summary\b[^>]*>(?P<text>.*?)</summary\s*>", re.IGNORECASE | re.DOTALL)
+_SUMMARY_OPEN = re.compile(r"\s*<summary\b[^>]*>", re.IGNORECASE)
+_SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.IGNORECASE)
+MAX_SUMMARY = 4_000
+"""Longest summary read as a question (the longest real one is under 300 characters): the
+search for its end is bounded, so many unclosed summaries cost linear time, not quadratic."""
 _TAGS = re.compile(r"<(/?)details\b[^>]*>", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:\s|<br\s*/?>|<p>)+", re.IGNORECASE)
-_TRAIL = re.compile(r"(?:\s|<br\s*/?>|</p>)+$", re.IGNORECASE)
+_TRAIL_TAG = re.compile(r"(?:<br\s*/?>|</p>)$", re.IGNORECASE)
 
 
 class DetailsQuestions:
@@ -24,12 +28,19 @@ class DetailsQuestions:
         for start, end, close in _pairs(text):
             if start < inside:
                 continue
-            # the summary is searched within its own details only: bounded, so linear overall
-            summary = _SUMMARY.search(text, end, close)
-            if summary is None or not is_question(summary["text"]):
+            # the summary opens its details; its end is looked for a bounded way only
+            opened = _SUMMARY_OPEN.match(text, end, close)
+            if opened is None:
+                continue
+            bound = min(close, opened.end() + MAX_SUMMARY)
+            closed = _SUMMARY_CLOSE.search(text, opened.end(), bound)
+            if closed is None:
+                continue
+            summary = text[opened.end() : closed.start()]
+            if not is_question(summary):
                 continue  # a label ("Answer", "See Class"): details inside it may still ask
-            answer = _TRAIL.sub("", _LEAD.sub("", text[summary.end() : close]))
-            found.append((text.count("\n", 0, start), summary["text"], answer))
+            answer = _trim(text[closed.end() : close])
+            found.append((ctx.src.position(start)[0] - 1, summary, answer))
             inside = close
         return found
 
@@ -41,6 +52,18 @@ class DetailsQuestions:
         """A card per question with an answer."""
         for line0, question, answer in self._questions(ctx):
             ctx.question_card(line0, question, "", split_blocks(answer))
+
+
+def _trim(answer: str) -> str:
+    """``answer`` without the blank space, ``<br>`` and ``<p>``/``</p>`` around it (a loop, not
+    a regex anchored at the end: that one is quadratic in a long run of spaces)."""
+    answer = _LEAD.sub("", answer)
+    while True:
+        answer = answer.rstrip()
+        tail = _TRAIL_TAG.search(answer, max(0, len(answer) - 16))
+        if tail is None:
+            return answer
+        answer = answer[: tail.start()]
 
 
 def _pairs(text: str) -> list[tuple[int, int, int]]:
