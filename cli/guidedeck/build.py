@@ -345,12 +345,12 @@ def _options(job: _Work) -> tuple[object, ...]:
     return (tuple(k.value for k in job[1]), *job[2:])
 
 
-def _prepare_job(job: _Work) -> tuple[bytes, dict[str, str], str]:
-    """The guide prepared (packed), the files it depends on, and the cache key of the bytes it
-    was prepared from ("": none)."""
+def _prepare_job(job: _Work, keyed: bool) -> tuple[bytes, dict[str, str], str]:
+    """The guide prepared (packed), the files it depends on, and (``keyed``: for the cache)
+    the key of the bytes it was prepared from ("": none)."""
     data = _read(job[0])
     ready = prepare(*job, data=data)
-    key = "" if data is None else guide_key(job[0], data, _options(job))[1]
+    key = guide_key(job[0], data, _options(job))[1] if keyed and data is not None else ""
     return pack(ready), ready.deps, key
 
 
@@ -374,7 +374,8 @@ def _prepared(
     stored = [bool(key) and cache.has(slot, key) for slot, key in keys]
     missed = [job for job, hit in zip(work, stored, strict=True) if not hit]
     with ExitStack() as stack:
-        results = _results(missed, jobs, stack)
+        keyed = cache.root is not None
+        results = _results(missed, jobs, keyed, stack)
         for job, (slot, key), hit in zip(work, keys, stored, strict=True):
             packed = cache.get_packed(slot, key) if hit else None
             if packed is not None:
@@ -382,7 +383,7 @@ def _prepared(
                 yield packed
                 continue
             # a stored guide whose images changed is prepared here, in order
-            packed, deps, made_from = next(results) if not hit else _prepare_job(job)
+            packed, deps, made_from = next(results) if not hit else _prepare_job(job, keyed)
             cache.misses += 1
             if made_from:
                 cache.put_packed(slot, made_from, packed, deps)
@@ -404,11 +405,11 @@ def prepare_all(
 
 
 def _results(
-    work: Sequence[_Work], jobs: int, stack: ExitStack
+    work: Sequence[_Work], jobs: int, keyed: bool, stack: ExitStack
 ) -> Iterator[tuple[bytes, dict[str, str], str]]:
     """``work`` prepared in order: here, or by a pool of ``jobs`` workers closed by ``stack``."""
     if jobs <= 1 or len(work) <= 1:
-        return map(_prepare_job, work)
+        return (_prepare_job(job, keyed) for job in work)
     workers = min(jobs, len(work), available_cores())
     context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else None)
     pool = stack.enter_context(context.Pool(workers, initializer=_worker_signals))
@@ -416,12 +417,12 @@ def _results(
     def ordered() -> Iterator[tuple[bytes, dict[str, str], str]]:
         queue = iter(work)
         pending = deque(
-            pool.apply_async(_prepare_job, (job,)) for job in islice(queue, 2 * workers)
+            pool.apply_async(_prepare_job, (job, keyed)) for job in islice(queue, 2 * workers)
         )
         while pending:
             ready = pending.popleft().get()
             for job in islice(queue, 1):
-                pending.append(pool.apply_async(_prepare_job, (job,)))
+                pending.append(pool.apply_async(_prepare_job, (job, keyed)))
             yield ready
 
     return ordered()

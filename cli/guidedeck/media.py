@@ -65,11 +65,12 @@ class Media:
             self.looked[str(path)] = ""
             self._report(where, f"image {src[:80]!r} cannot be read ({exc.strerror})")
             return fallback
-        self.looked[str(path)] = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
+        self.looked[str(path)] = digest
         if len(data) > MAX_IMAGE_BYTES:
             self._report(where, f"image {src[:80]!r} is over 8 MiB; not shown")
             return fallback
-        name = f"gd-{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}"
+        name = f"gd-{digest[:16]}{path.suffix.lower()}"
         self.files[name] = path
         return f'<img src="{name}" alt="{alt}">'
 
