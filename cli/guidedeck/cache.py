@@ -1,6 +1,6 @@
 """The build cache: each guide's prepared cards, and what each deck was last built from.
 
-A rebuild after an edit of one guide should cost one guide. Two things are kept, under the
+A rebuild after an edit of one guide should cost one guide. Three things are kept, under the
 output folder in ``.guidedeck-cache/`` (safe to delete at any time; never committed, it holds a
 ``.gitignore`` and a ``CACHEDIR.TAG`` so that git and backup tools leave it alone):
 
@@ -13,6 +13,8 @@ output folder in ``.guidedeck-cache/`` (safe to delete at any time; never commit
 - **built decks**: per deck file, a digest of everything its bytes are made from and the digest
   of the file written. A deck whose inputs and file are both unchanged is not rebuilt nor
   rewritten (its mtime stays, so sync tools and Anki see nothing new).
+- **files read back**: what was read of each previous deck and lock file, by its bytes (they are
+  still read on every build, as the truth to match against; only parsing them is saved).
 
 The cache can never change a result: a hit returns what preparing would return (a test builds
 with and without it and compares the bytes), and any doubt (an unreadable entry, another format)
