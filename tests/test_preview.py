@@ -62,9 +62,7 @@ def url(site: Path, name: str) -> str:
     return (site / name).as_uri()
 
 
-MEASURE = """
-() => {
-  const visible = (el) => el.getClientRects().length > 0;
+BACKGROUND = """
   const background = (el) => {
     for (let node = el; node; node = node.parentElement) {
       const bg = getComputedStyle(node).backgroundColor;
@@ -72,6 +70,16 @@ MEASURE = """
     }
     return 'rgb(255, 255, 255)';
   };
+"""
+"""JavaScript: the colour a text really stands on (the first ancestor with an opaque one)."""
+
+MEASURE = (
+    """
+() => {
+  const visible = (el) => el.getClientRects().length > 0;
+"""
+    + BACKGROUND
+    + """
   const texts = [];
   const cards = [...document.querySelectorAll('.pv-card')].filter((a) => !a.hidden);
   const roots = [document.querySelector('.pv-bar'), ...cards];
@@ -108,6 +116,7 @@ MEASURE = """
           kinds: [...new Set(cards.map((c) => c.dataset.kind))], texts, blocks};
 }
 """
+)
 
 HIGHLIGHTED = {
     "python",

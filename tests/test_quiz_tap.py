@@ -26,17 +26,14 @@ from guidedeck.highlight import contrast
 from tests.anki_engine import fresh_collection, import_package
 from tests.conftest import FIXTURES, ROOT
 from tests.test_decks import build_one
-from tests.test_preview import ARTIFACTS, VIEWPORT, rgb
+from tests.test_preview import ARTIFACTS, BACKGROUND, VIEWPORT, rgb
 
-LAYOUT = """
+LAYOUT = (
+    """
 () => {
-  const background = (el) => {
-    for (let node = el; node; node = node.parentElement) {
-      const bg = getComputedStyle(node).backgroundColor;
-      if (bg && !bg.endsWith(', 0)') && bg !== 'transparent') return bg;
-    }
-    return 'rgb(255, 255, 255)';
-  };
+"""
+    + BACKGROUND
+    + """
   const texts = [];
   for (const el of document.body.querySelectorAll('*')) {
     if (!el.getClientRects().length) continue;
@@ -50,6 +47,7 @@ LAYOUT = """
   return {scrollWidth: se.scrollWidth, clientWidth: se.clientWidth, texts};
 }
 """
+)
 
 
 def assert_phone_layout(page: Any) -> None:
