@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -209,3 +211,27 @@ def test_a_dry_run_writes_no_cache(tmp_path: Path) -> None:
     build(inputs.packages, out, prefix=inputs.prefix, dry_run=True, now=NOW,
           cache=Cache.under(out, writable=False))  # fmt: skip
     assert not (out / CACHE_DIR).exists()
+
+
+LOADED = """
+import sys
+from guidedeck.entry import run
+# one process: what preparing loads, it loads here
+sys.argv = ["guidedeck", "build", sys.argv[1], "--out", sys.argv[2], "-j", "1"]
+try:
+    run()
+except SystemExit as done:
+    assert done.code == 0, done.code
+print(sorted(m for m in ("markdown_it", "nh3", "guidedeck.parse") if m in sys.modules))
+"""
+
+
+def test_a_rebuild_from_the_cache_never_loads_the_parser(tmp_path: Path) -> None:
+    folder, out = tmp_path / "guides", tmp_path / "out"
+    _setup(folder)
+    first = subprocess.run([sys.executable, "-c", LOADED, str(folder), str(out)],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert first.stdout.splitlines()[-1] == "['guidedeck.parse', 'markdown_it', 'nh3']"
+    again = subprocess.run([sys.executable, "-c", LOADED, str(folder), str(out)],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert again.stdout.splitlines()[-1] == "[]", again.stderr

@@ -8,9 +8,12 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
-from guidedeck.parse import ParseResult, parse
+
+if TYPE_CHECKING:
+    from guidedeck.parse import ParseResult
 
 GUIDE_SUFFIXES = (".md", ".mdx")
 MAX_GUIDE_BYTES = 16 * 1024 * 1024
@@ -129,6 +132,9 @@ def read_guide(path: Path, dialect: str = "auto", data: bytes | None = None) -> 
         return GuideFile(
             path, None, (Diagnostic.warning(SourceLoc(str(path), 1), "guide is empty"),)
         )
+    # the parser loads only when a guide is read: a rebuild from the cache reads none
+    from guidedeck.parse import parse
+
     try:
         result = parse(text, str(path), dialect)
     except RecursionError:

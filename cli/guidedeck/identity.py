@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from guidedeck.lockfile import NoteEntry
 from guidedeck.models import Card, CardKind, Contrast, Fact, Guide, Quiz, Scenario
-from guidedeck.parse.extract import slugify
+from guidedeck.slugs import slugify
 
 MATCH_RATIO = 0.6
 """Two cards whose words are this similar are the same note, wherever they moved."""

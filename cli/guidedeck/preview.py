@@ -24,8 +24,8 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import CardKind
 from guidedeck.notetypes import design, stylesheet
 from guidedeck.package import write_atomic
-from guidedeck.parse.extract import slugify
 from guidedeck.resources import data_dir
+from guidedeck.slugs import slugify
 
 _TAG = re.compile(r"{{\s*([#^/]?)\s*([^}]*?)\s*}}")
 _EMPTY = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE | re.DOTALL)

@@ -22,8 +22,8 @@ from guidedeck.parse.family import COMPONENTS, RULES
 from guidedeck.parse.family.question_sections import QUESTION
 from guidedeck.parse.family.state import Extracted, Rule, State, Visited, heading_level
 from guidedeck.parse.sections import is_runner
+from guidedeck.slugs import slugify
 
-_SLUG = re.compile(r"[^a-z0-9]+")
 _PART_HEADING = re.compile(
     r"^\W*(?:the\s+)?(?:scenario|challenge|task|quick[\s-]*check)\W*$", re.IGNORECASE
 )
@@ -31,11 +31,6 @@ _ATTR_LINE = re.compile(r"^[ \t]+([A-Za-z_][\w-]*)=[{\"']", re.MULTILINE)
 _ORPHAN_END = re.compile(r"^[ \t]*/>[ \t]*\Z", re.MULTILINE)
 _OPENER = re.compile(r"^[ \t]*<[A-Za-z]", re.MULTILINE)
 _CODE_END = re.compile(r"[{}();,>\[\]`]\s*$")
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by dashes (``"GitHub Actions"`` -> ``"github-actions"``)."""
-    return _SLUG.sub("-", text.lower()).strip("-") or "guide"
 
 
 def flatten(blocks: list[Block], known: frozenset[str] = COMPONENTS) -> Iterator[Block]:
