@@ -419,6 +419,10 @@ def _results(
     if jobs <= 1 or len(work) <= 1:
         return (_prepare_job(job, keyed) for job in work)
     workers = min(jobs, len(work), available_cores())
+    # loaded once here, before the workers fork, rather than once in each of them
+    import guidedeck.parse
+    import guidedeck.render  # noqa: F401
+
     context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else None)
     pool = stack.enter_context(context.Pool(workers, initializer=_worker_signals))
 
