@@ -235,3 +235,48 @@ def test_a_rebuild_from_the_cache_never_loads_the_parser(tmp_path: Path) -> None
     again = subprocess.run([sys.executable, "-c", LOADED, str(folder), str(out)],
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert again.stdout.splitlines()[-1] == "[]", again.stderr
+
+
+def test_a_cache_deleted_during_a_build_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guides from the cache are not held until written: they are read again from it, and
+    prepared again if it is gone meanwhile; a guide that changed meanwhile is not written."""
+    import guidedeck.build
+
+    folder, out = tmp_path / "guides", tmp_path / "out"
+    _setup(folder)
+    _build(folder, out, Cache.under(out), NOW, 1)
+    _edit_row(folder)
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain / "guides")
+    shutil.copytree(out, plain / "out")
+    _build(plain / "guides", plain / "out", Cache(None), NOW + 60, 1)
+    matched = guidedeck.build._match_across
+
+    def delete_cache(*args: object) -> None:
+        shutil.rmtree(out / CACHE_DIR)
+        matched(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(guidedeck.build, "_match_across", delete_cache)
+    report = _build(folder, out, Cache.under(out), NOW + 60, 1)
+    assert report.reused == 4
+    assert _files(folder, out) == _files(plain / "guides", plain / "out")
+
+    monkeypatch.undo()
+    assert _build(folder, out, Cache.under(out), NOW + 60, 1).prepared == 5  # the cache again
+    before = _files(folder, out)
+
+    def delete_and_edit(*args: object) -> None:
+        shutil.rmtree(out / CACHE_DIR)
+        (folder / "tables.md").write_text("# Changed meanwhile\n", encoding="utf-8")
+        matched(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(guidedeck.build, "_match_across", delete_and_edit)
+    inputs = resolve([folder])
+    report = build(inputs.packages, out, prefix=inputs.prefix, roots=inputs.roots, now=NOW + 120,
+                   cache=Cache.under(out), jobs=1)  # fmt: skip
+    (tables,) = [p for p in report.packages if p.output.name == "tables.apkg"]
+    assert not tables.written
+    assert any("changed during the build" in d.message for d in tables.problems)
+    assert _files(folder, out) == before  # the other decks were unchanged: nothing rewritten

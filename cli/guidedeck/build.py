@@ -362,11 +362,35 @@ def _prepare_job(job: _Work, keyed: bool) -> tuple[bytes, dict[str, str], str]:
     return pack(ready), ready.deps, key
 
 
+Reload = Callable[[], bytes]
+"""Gives a guide taken from the cache again, packed, when the build writes it."""
+
+
+class GuideChangedError(Exception):
+    """A guide taken from the cache changed, and its cache entry vanished, during the build."""
+
+
+def _reloader(cache: Cache, slot: str, key: str, job: _Work) -> Reload:
+    def reload() -> bytes:
+        packed = cache.get_packed(slot, key, check=False)
+        if packed is not None:
+            return packed
+        # the cache was deleted during the build: the guide, if unchanged, is prepared again
+        data = _read(job[0])
+        if data is None or guide_key(job[0], data, _options(job))[1] != key:
+            raise GuideChangedError(job[0])
+        return pack(prepare(*job, data=data))
+
+    return reload
+
+
 def _prepared(
     packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache
-) -> Generator[bytes, None, None]:
+) -> Generator[tuple[bytes, Reload | None], None, None]:
     """Every guide of ``packages`` prepared and packed, in order: from ``cache`` when it holds
     the guide as it is, else prepared (with ``jobs`` > 1 in worker processes) and stored there.
+    A guide from the cache comes with a :data:`Reload`: the build need not hold it until it
+    writes it (memory stays flat however many guides).
 
     At most two guides per worker are in flight, so unread results never pile up.
     """
@@ -388,14 +412,14 @@ def _prepared(
             packed = cache.get_packed(slot, key) if hit else None
             if packed is not None:
                 cache.hits += 1
-                yield packed
+                yield packed, _reloader(cache, slot, key, job)
                 continue
             # a stored guide whose images changed is prepared here, in order
             packed, deps, made_from = next(results) if not hit else _prepare_job(job, keyed)
             cache.misses += 1
             if made_from:
                 cache.put_packed(slot, made_from, packed, deps)
-            yield packed
+            yield packed, None
 
 
 def prepare_all(
@@ -405,7 +429,7 @@ def prepare_all(
     stage of build, check, preview, serve and push)."""
     prepared = _prepared(packages, strict, jobs, cache or Cache(None))
     try:
-        for packed in prepared:
+        for packed, _reload in prepared:
             ready: Prepared = unpack(packed)
             yield ready
     finally:
@@ -461,9 +485,13 @@ class _Job:
     """Per card: the GUID of the remembered note it continues, or None."""
     packed: bytes = b""
     """The prepared guide, pickled and compressed: kept small until it is written."""
+    reload: Reload | None = None
+    """For a guide from the cache, which is not held: how to have it again."""
 
     def unpack(self) -> Prepared:
-        prepared: Prepared = unpack(self.packed)
+        """The prepared guide (raises :class:`GuideChangedError`)."""
+        packed = self.packed or (self.reload() if self.reload is not None else b"")
+        prepared: Prepared = unpack(packed)
         return prepared
 
 
@@ -684,7 +712,7 @@ def _finishing(cache: Cache, report: BuildReport) -> Iterator[None]:
 def _gather(
     packages: Sequence[PackageConfig],
     out_dir: Path,
-    prepared: Generator[bytes, None, None],
+    prepared: Generator[tuple[bytes, Reload | None], None, None],
     memory: Memory,
     report: BuildReport,
     on_guide: Callable[[Path], None] | None,
@@ -696,7 +724,7 @@ def _gather(
         pkg = PackageReport(config, out_dir / config.output)
         report.packages.append(pkg)
         for path in config.guides:
-            packed = next(prepared)
+            packed, reload = next(prepared)
             ready: Prepared = unpack(packed)
             if on_guide is not None:
                 on_guide(path)
@@ -713,7 +741,7 @@ def _gather(
             job.usable, job.title = True, ready.title
             job.report.title = ready.title
             job.cards = {j: c.candidate for j, c in enumerate(ready.cards)}
-            job.packed = packed
+            job.packed, job.reload = (b"", reload) if reload is not None else (packed, None)
             _match_home(job, memory, claimed)
     _match_across(work, memory, claimed)
     return work
@@ -803,7 +831,19 @@ def _stage_all(
                 continue
             notetypes[job.home] = types
             name = deck_name_for(config, job.title, prefix)
-            ready = job.unpack()
+            try:
+                ready = job.unpack()
+            except GuideChangedError:
+                pkg.problems.append(
+                    Diagnostic.error(
+                        SourceLoc(str(job.path), 1),
+                        "the guide changed during the build (and the build cache was removed); "
+                        "nothing written for it: build again",
+                    )
+                )
+                failed.add(job.home)
+                usable = False
+                continue
             media.update(ready.media)
             notes, entries = _notes_of(job, ready, memory, ids, name, renamed)
             decks.setdefault(name, []).extend(notes)

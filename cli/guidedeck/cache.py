@@ -139,9 +139,11 @@ class Cache:
         except OSError:
             return False
 
-    def get_packed(self, slot: str, key: str, kind: str = "guides") -> bytes | None:
+    def get_packed(
+        self, slot: str, key: str, kind: str = "guides", *, check: bool = True
+    ) -> bytes | None:
         """The value stored for ``key`` as :func:`pack` made it, if every file it depends on
-        is as it was."""
+        is as it was (``check=False``: as it was when the entry was last found valid)."""
         if self.root is None:
             return None
         head = FORMAT + key.encode() + b"\n"
@@ -153,7 +155,7 @@ class Cache:
             if hashlib.sha256(packed).hexdigest().encode() != checksum:
                 return None
             deps = json.loads(deps_line)
-            if any(file_state(p) != state for p, state in deps.items()):
+            if check and any(file_state(p) != state for p, state in deps.items()):
                 return None
         except (OSError, ValueError, AttributeError):  # cut short, or from elsewhere: a miss
             return None
