@@ -258,12 +258,13 @@ def _parse_v1(text: str) -> Lock:
     return lock
 
 
-def read_lock(path: Path) -> tuple[Lock, str]:
-    """The lock in ``path`` and its text ("" and an empty lock when there is no file)."""
+def read_lock(path: Path, data: bytes | None = None) -> tuple[Lock, str]:
+    """The lock in ``path`` (``data``: its bytes, if read already) and its text ("" and an
+    empty lock when there is no file)."""
     from guidedeck.guides import read_bounded
 
     try:
-        text = read_bounded(path, MAX_LOCK_BYTES).decode("utf-8")
+        text = (read_bounded(path, MAX_LOCK_BYTES) if data is None else data).decode("utf-8")
     except FileNotFoundError:
         return Lock(), ""
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError

@@ -368,17 +368,18 @@ def _deck_records(deck_file: Path, cache: Cache) -> list[tuple[NoteEntry, str, s
 
 def _read_lock(lock_file: Path, cache: Cache) -> tuple[Lock, str]:
     """:func:`read_lock`, parsing only a lock whose bytes changed since the cache saw it."""
-    if cache.root is not None:
-        try:
-            raw = read_bounded(lock_file, MAX_LOCK_BYTES)
-        except (OSError, ValueError):
-            raw = b""  # read_lock says what is wrong, or that there is no lock
-        known = cache.recall("locks-read", lock_file, raw) if raw else None
-        if isinstance(known, Lock):
-            return known, raw.decode("utf-8")
-    lock, text = read_lock(lock_file)
+    if cache.root is None:
+        return read_lock(lock_file)
+    try:
+        raw = read_bounded(lock_file, MAX_LOCK_BYTES)
+    except (OSError, ValueError):
+        return read_lock(lock_file)  # it says what is wrong, or that there is no lock
+    known = cache.recall("locks-read", lock_file, raw) if raw else None
+    if isinstance(known, Lock):
+        return known, raw.decode("utf-8")
+    lock, text = read_lock(lock_file, raw)  # the bytes just read: the file is read once
     if text:
-        cache.remember("locks-read", lock_file, text.encode("utf-8"), lock)
+        cache.remember("locks-read", lock_file, raw, lock)
     return lock, text
 
 
