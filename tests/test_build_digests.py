@@ -116,8 +116,12 @@ def _workspaces() -> dict[str, list[tuple[str, Callable[[Path], object]]]]:
     spaces: dict[str, list[tuple[str, Callable[[Path], object]]]] = {
         "sample": [(name, change) for name, change, _prepared in SAMPLE_STEPS],
     }
-    fixtures = [*sorted((FIXTURES / "parse").glob("*.md")), FIXTURES / "updates" / "v1.md",
-                FIXTURES / "decks" / "hostile.md", ROOT / "deck_source" / "backend-basics.md"]
+    fixtures = [
+        *sorted((FIXTURES / "parse").glob("*.md")),
+        FIXTURES / "updates" / "v1.md",
+        FIXTURES / "decks" / "hostile.md",
+        ROOT / "deck_source" / "backend-basics.md",
+    ]
     spaces["fixtures"] = [("lay out", _copy(fixtures)), *HISTORY]
     if DIALECTS.is_dir():
         for sample in sorted(p for p in DIALECTS.iterdir() if p.is_dir()):
