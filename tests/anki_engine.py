@@ -13,11 +13,11 @@ from typing import Any
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
+from guidedeck.cards import KINDS
 from guidedeck.highlight import lexer_for
-from guidedeck.notetypes import SPECS
 from guidedeck.preview import card_sides
 
-GUIDEDECK_NOTETYPES = {spec.name for spec in SPECS.values()}
+GUIDEDECK_NOTETYPES = {spec.notetype.name for spec in KINDS.values()}
 TEMPLATE_PROBLEM = "template has a problem"
 
 
@@ -165,7 +165,7 @@ def assert_code_highlighted(cards: list[Rendered]) -> None:
                     assert "<span" not in body, where
 
 
-KINDS_BY_NOTETYPE = {spec.name: spec.kind for spec in SPECS.values()}
+KINDS_BY_NOTETYPE = {spec.notetype.name: spec.kind for spec in KINDS.values()}
 
 
 def assert_preview_matches_anki(cards: list[Rendered]) -> None:

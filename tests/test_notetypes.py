@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from guidedeck.build import build
+from guidedeck.cards import KINDS
 from guidedeck.config import DEFAULT_PREFIX, default_package
 from guidedeck.highlight import DARK_BG, LIGHT_BG, code_css, contrast
 from guidedeck.models import CardKind
-from guidedeck.notetypes import SPECS, design, stylesheet
+from guidedeck.notetypes import design, stylesheet
 from guidedeck.resources import data_dir
 from tests.anki_engine import fresh_collection, import_package
 from tests.conftest import FIXTURES, ROOT
@@ -21,9 +22,9 @@ from tests.conftest import FIXTURES, ROOT
 FROZEN: dict[str, Any] = yaml.safe_load((FIXTURES / "notetypes.yaml").read_text("utf-8"))
 
 
-@pytest.mark.parametrize("kind", list(CardKind), ids=lambda k: k.value)
+@pytest.mark.parametrize("kind", KINDS.kinds(), ids=lambda k: k.value)
 def test_notetype_identity_is_frozen(kind: CardKind) -> None:
-    spec, frozen = SPECS[kind], FROZEN[kind.value]
+    spec, frozen = KINDS[kind].notetype, FROZEN[kind.value]
     assert spec.model_id == frozen["id"]
     assert spec.name == frozen["name"]
     assert list(spec.fields) == frozen["fields"]
@@ -51,7 +52,7 @@ def test_ids_reach_anki_unchanged(tmp_path: Path) -> None:
         col.close()
 
 
-@pytest.mark.parametrize("kind", list(CardKind), ids=lambda k: k.value)
+@pytest.mark.parametrize("kind", KINDS.kinds(), ids=lambda k: k.value)
 def test_templates_reference_only_real_fields(kind: CardKind) -> None:
     notetype = design(kind)
     used = set()
@@ -59,7 +60,7 @@ def test_templates_reference_only_real_fields(kind: CardKind) -> None:
         used |= {m.strip("#/^ ") for m in re.findall(r"{{([^}]+)}}", template)}
     assert used - {"FrontSide"} <= set(notetype.spec.fields)
     scripts = re.findall(r"<script>(.*?)</script>", notetype.front + notetype.back, re.S)
-    if kind is CardKind.QUIZ:
+    if kind == CardKind.QUIZ:
         # the one shared quiz script on both sides (tap to answer); Anki would read a {{ in it
         # as a field
         shared = (data_dir("templates") / "quiz" / "quiz.js").read_text(encoding="utf-8").strip()

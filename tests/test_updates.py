@@ -7,6 +7,7 @@ Anki's default options (update notes and notetypes if newer).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from anki.collection import Collection
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner
 
+from guidedeck.cards import KINDS
 from guidedeck.cli import main
 from tests.anki_engine import assert_healthy_import, fresh_collection, import_package, notetype
 from tests.conftest import FIXTURES
@@ -280,7 +282,7 @@ def test_template_and_css_changes_reach_the_notetype(
 
     ws = reviewed
     before = review_state(ws.col)
-    quiz_id = notetypes.QUIZ.model_id
+    quiz_id = notetypes.spec("quiz").model_id
     old_css = notetype(ws.col, quiz_id)["css"]
     patched = notetypes.stylesheet() + "\n.gd-question { letter-spacing: 0.01em; }\n"
     notetypes.design.cache_clear()
@@ -304,12 +306,14 @@ def test_field_change_is_refused_unless_a_new_version_is_declared(
 
     ws = reviewed
     first = ws.apkg.read_bytes()
+    quiz = notetypes.spec("quiz")
     changed = notetypes.NotetypeSpec(
-        notetypes.QUIZ.kind, notetypes.QUIZ.model_id, notetypes.QUIZ.name,
-        (*notetypes.QUIZ.fields, "Hint"), notetypes.QUIZ.sort_field,
-    )  # fmt: skip
-    monkeypatch.setitem(notetypes.SPECS, notetypes.QUIZ.kind, changed)
-    monkeypatch.setattr("guidedeck.build.SPECS", notetypes.SPECS)
+        quiz.kind, quiz.model_id, quiz.name, (*quiz.fields, "Hint"), quiz.sort_field
+    )
+    # the registry as it was comes back after the test
+    monkeypatch.setattr(KINDS, "_kinds", dict(KINDS._kinds))
+    monkeypatch.setattr(KINDS, "_models", dict(KINDS._models))
+    KINDS.replace(dataclasses.replace(KINDS["quiz"], notetype=changed))
     result = CliRunner().invoke(main, ["build", str(ws.guide), "--out", str(ws.out)])
     assert result.exit_code == 1
     assert "fields of notetype 'guidedeck Quiz'" in result.output
@@ -319,26 +323,15 @@ def test_field_change_is_refused_unless_a_new_version_is_declared(
     # A declared new version (new id and name) builds: its notes are new ones, the old quiz
     # notes are reported removed, and nothing conflicts in Anki.
     version2 = notetypes.NotetypeSpec(
-        notetypes.QUIZ.kind, 1653766121337, "guidedeck Quiz v2", changed.fields, "Question"
+        quiz.kind, 1653766121337, "guidedeck Quiz v2", changed.fields, "Question"
     )
-    monkeypatch.setitem(notetypes.SPECS, notetypes.QUIZ.kind, version2)
+    plain_fields = KINDS["quiz"].fields
+
+    def with_hint(card: Any, guide: Any, shuffle: bool) -> dict[str, str]:
+        return {**plain_fields(card, guide, shuffle), "Hint": ""}
+
+    KINDS.replace(dataclasses.replace(KINDS["quiz"], notetype=version2, fields=with_hint))
     notetypes.design.cache_clear()
-    monkeypatch.setattr(
-        "guidedeck.package.design",
-        lambda kind: notetypes.NotetypeDesign(
-            notetypes.SPECS[kind], notetypes.design(kind).front, notetypes.design(kind).back,
-            notetypes.stylesheet(),
-        ),
-    )  # fmt: skip
-    from guidedeck import build as build_module
-
-    plain_render = build_module.render
-
-    def render_with_hint(card: Any, guide: Any, **options: Any) -> dict[str, str]:
-        fields = plain_render(card, guide, **options)
-        return {**fields, "Hint": ""} if card.kind.value == "quiz" else fields
-
-    monkeypatch.setattr(build_module, "render", render_with_hint)
     # changed code is a new guidedeck: nothing the cache holds from the old one is used
     monkeypatch.setattr("guidedeck.cache.fingerprint", lambda: "guidedeck with Quiz v2")
     output = ws.build()

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from guidedeck.cache import Cache, deck_digest, guide_key, pack, unpack
+from guidedeck.cards import KINDS
 from guidedeck.config import PackageConfig, short_name
 from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
 from guidedeck.guides import MAX_GUIDE_BYTES, read_bounded, read_guide
@@ -53,7 +54,7 @@ from guidedeck.lockfile import LOCK_SUFFIX, Lock, NoteEntry, NotetypeEntry
 from guidedeck.media import Media
 from guidedeck.memory import Memory, Remembered, load_memory, remove_orphans, text_digest
 from guidedeck.models import Card, CardKind, Guide
-from guidedeck.notetypes import SPECS, design, design_hash, schema_hash
+from guidedeck.notetypes import design, design_hash, schema_hash
 from guidedeck.package import DeckData, NoteData, make_package, package_bytes
 from guidedeck.resources import data_dir
 from guidedeck.slugs import slugify
@@ -218,7 +219,7 @@ def _notetypes(
     entries = dict(before)
     problems = []
     for kind in kinds:
-        spec = SPECS[kind]
+        spec = KINDS[kind].notetype
         schema, looks = schema_hash(spec), design_hash(design(kind))
         known = before.get(kind.value)
         if known is not None and known.model_id == spec.model_id and known.schema != schema:
@@ -498,7 +499,7 @@ class _Job:
 def _current(entry: NoteEntry) -> bool:
     """Whether a note was made with today's notetype version of its kind (else it is retired:
     a new notetype version makes new notes)."""
-    return SPECS[CardKind(entry.kind)].model_id == entry.model
+    return entry.kind in KINDS and KINDS[entry.kind].notetype.model_id == entry.model
 
 
 def _match_home(job: _Job, memory: Memory, claimed: set[str]) -> None:
@@ -621,7 +622,7 @@ def _notes_of(
         notes.append(NoteData(card.kind, {"ID": id_field, **card.fields}, card.tags, guid, nid,
                               mtime))  # fmt: skip
         entries.append(
-            NoteEntry(id_field, guid, nid, cand.kind, SPECS[card.kind].model_id, cand.key,
+            NoteEntry(id_field, guid, nid, cand.kind, KINDS[card.kind].notetype.model_id, cand.key,
                       cand.pos, mtime, card.fhash, cand.chash, cand.text)
         )  # fmt: skip
     job.report.counts.update(n.kind for n in notes)

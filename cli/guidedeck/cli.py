@@ -11,7 +11,6 @@ import click
 
 from guidedeck import __version__
 from guidedeck.diagnostics import Diagnostic, GuideError, Severity, count
-from guidedeck.kinds import CardKind
 
 # The pipeline's modules (markdown-it, PyYAML, Pygments, genanki, nh3) load inside the commands
 # that use them, so `guidedeck --help` costs little more than importing click.
@@ -155,7 +154,7 @@ def check(
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--kind", type=click.Choice([k.value for k in CardKind]), help="Only this kind.")
+@click.option("--kind", metavar="KIND", help="Only this kind (quiz, fact, contrast, scenario ...).")
 @STRICT
 @DIALECT
 def list_cards(
@@ -164,9 +163,12 @@ def list_cards(
     """List the cards the guides would make."""
     import json
 
+    from guidedeck.cards import KINDS
     from guidedeck.guides import read_guide
     from guidedeck.listing import card_dict, summary
 
+    if kind is not None and kind not in KINDS:
+        raise click.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
     inputs = _inputs(paths, strict, dialect)
     kinds = {p: set(c.kinds) for c in inputs.packages for p in c.guides}
     dialects = {p: c.dialect for c in inputs.packages for p in c.guides}
@@ -415,7 +417,9 @@ def _progress(total: int) -> Iterator[Callable[[Path], None]]:
 
 
 def _summary(result: BuildReport) -> None:
-    kinds = list(CardKind)
+    from guidedeck.cards import KINDS
+
+    kinds = KINDS.kinds()
     states = ["added", "changed", "unchanged", "removed"]
     head = ["guide", *[k.value for k in kinds], *states, "warnings", "package"]
     rows: list[list[str]] = []

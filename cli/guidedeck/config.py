@@ -41,7 +41,11 @@ def deck_name_problem(name: str) -> str | None:
     return None
 
 
-ALL_KINDS: tuple[CardKind, ...] = tuple(CardKind)
+def all_kinds() -> tuple[CardKind, ...]:
+    """Every registered card kind: what a package makes unless its ``kinds`` say otherwise."""
+    from guidedeck.cards import KINDS
+
+    return KINDS.kinds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,9 @@ class PackageConfig:
     kinds: tuple[CardKind, ...]
     tags: tuple[str, ...]
     loc: SourceLoc
-    prefix: str | None = None
-    """Deck name prefix of its decks.yaml (None: the command's default)."""
+    prefix: str = DEFAULT_PREFIX
+    """Deck name prefix (its decks.yaml's ``deck_prefix``): a package's deck names follow from
+    its own configuration alone, whatever else a command builds."""
     shuffle: bool = False
     """Quiz options are shuffled on each review (``quiz: {shuffle: true}``)."""
     dialect: str = "auto"
@@ -84,15 +89,16 @@ class ConfigError(Exception):
 
 
 def default_package(
-    guide: Path, prefix: str = DEFAULT_PREFIX, kinds: tuple[CardKind, ...] = ALL_KINDS
+    guide: Path, prefix: str = DEFAULT_PREFIX, kinds: tuple[CardKind, ...] | None = None
 ) -> PackageConfig:
     """The package for a guide named on the command line: ``<stem>.apkg``, all kinds."""
     stem = guide.stem
     if stem.lower() == "readme" and guide.resolve().parent.name:
         stem = guide.resolve().parent.name  # topic/README.md makes topic.apkg
     return PackageConfig(
-        f"{short_name(stem)}.apkg", (guide,), None, kinds, (), SourceLoc(str(guide), 1)
-    )
+        f"{short_name(stem)}.apkg", (guide,), None, kinds or all_kinds(), (),
+        SourceLoc(str(guide), 1), prefix,
+    )  # fmt: skip
 
 
 class _Reader:
@@ -165,7 +171,7 @@ class _Reader:
         return name
 
     def kinds(self, node: yaml.Node) -> tuple[CardKind, ...]:
-        known = {k.value: k for k in CardKind}
+        known = {k.value: k for k in all_kinds()}
         if not isinstance(node, (yaml.SequenceNode, yaml.ScalarNode)):
             self.fail(node, "kinds must be a list of card kinds")
             return ()
@@ -209,7 +215,7 @@ def load(path: Path) -> DeckConfig:
     if "version" in top and getattr(top["version"], "value", None) != "1":
         reader.fail(top["version"], "only version: 1 is understood")
     prefix = DEFAULT_PREFIX
-    kinds: tuple[CardKind, ...] = ALL_KINDS
+    kinds: tuple[CardKind, ...] = all_kinds()
     tags: tuple[str, ...] = ()
     shuffle = False
     dialect = "auto"
@@ -284,6 +290,7 @@ def load(path: Path) -> DeckConfig:
                     reader.kinds(entry["kinds"]) if "kinds" in entry else kinds,
                     (*tags, *(reader.strings(entry["tags"], "tags") if "tags" in entry else [])),
                     reader.loc(node),
+                    prefix,
                     shuffle=reader.quiz(entry["quiz"], shuffle) if "quiz" in entry else shuffle,
                     dialect=(reader.dialect(entry["dialect"]) if "dialect" in entry else None)
                     or dialect,

@@ -31,8 +31,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from guidedeck.cards import KINDS
 from guidedeck.lockfile import NoteEntry
-from guidedeck.models import Card, CardKind, Contrast, Fact, Guide, Quiz, Scenario
+from guidedeck.models import Card, CardKind, Guide
 from guidedeck.slugs import slugify
 
 MATCH_RATIO = 0.6
@@ -43,8 +44,6 @@ SAME_PLACE_RATIO = 0.5
 """With the same place (the n-th card of its kind in its question), this similar is enough."""
 TEXT_CHARS = 400
 """How much normalized text the lock keeps per note for similarity matching."""
-KEY_NAME_CHARS = 48
-"""How much of a quiz's question (a contrast's mistake) names it in its key."""
 
 _GUID_ALPHABET = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
@@ -98,19 +97,6 @@ def _section_slug(card: Card) -> str:
     return slugify(section.title)[:60] if section is not None else "intro"
 
 
-def _own_name(card: Card) -> str:
-    """What a card is called inside its question: its question, first cell or mistake."""
-    if isinstance(card, Quiz):
-        text = card.prompt
-    elif isinstance(card, Contrast):
-        side = card.mistake
-        text = side.title or side.text or side.code
-    else:
-        return ""
-    name = slugify(text)[:KEY_NAME_CHARS].strip("-")
-    return "" if name == "guide" else name
-
-
 def card_keys(guide: Guide, cards: Sequence[Card]) -> list[tuple[str, int]]:
     """A unique, stable key and a place for each of ``cards`` (all from ``guide``).
 
@@ -122,17 +108,14 @@ def card_keys(guide: Guide, cards: Sequence[Card]) -> list[tuple[str, int]]:
     keys: list[str] = []
     positions: list[int] = []
     for card in cards:
+        spec = KINDS.of(card)
         kind = card.kind.value
         section = _section_slug(card)
         places[(kind, section)] += 1
         pos = places[(kind, section)]
-        if isinstance(card, Scenario):
-            base = f"{guide.slug}/{kind}/{section}"
-        elif isinstance(card, Fact):
-            row_key = slugify(card.cells[0])[:60]
-            base = f"{guide.slug}/{kind}/{section}/{slugify(card.context)[:60]}/{row_key}"
-        else:
-            base = f"{guide.slug}/{kind}/{section}/{_own_name(card) or pos}"
+        base = f"{guide.slug}/{kind}/{section}"
+        if not spec.keyed_by_section:
+            base += f"/{spec.key_name(card) or pos}"
         keys.append(base)
         positions.append(pos)
     # repeated keys (two rows with the same first cell under one heading) get #2, #3 ...
@@ -159,33 +142,24 @@ def local_key(key: str) -> str:
 
 # --- what a card is, for matching ---------------------------------------------------------------
 
-CONTENT_FIELDS: Mapping[CardKind, tuple[str, ...]] = {
-    CardKind.QUIZ: ("Question", "Options", "Answer", "Explanation"),
-    CardKind.FACT: ("Subject", "Cells"),
-    CardKind.CONTRAST: ("Mistake", "Senior", "Explanation"),
-    CardKind.SCENARIO: ("Title", "Type", "Category", "Scenario", "Challenge", "Outline"),
-}
-"""The fields that hold a card's own words: not its guide, heading, file or neighbours."""
-
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
-# A fact's labels are its table's headers, shared by every row: they would make rows look alike.
-_LABELS = re.compile(r'<dt>.*?</dt>|<span class="gd-subject-label">.*?</span>', re.S)
 
 
 def content_hash(kind: CardKind, fields: Mapping[str, str]) -> str:
     """Hash of the card's own words: equal hashes mean the same card, wherever it stands."""
-    blob = "\x1f".join(fields.get(name, "") for name in CONTENT_FIELDS[kind])
+    blob = "\x1f".join(fields.get(name, "") for name in KINDS[kind].content_fields)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
 
 
 def similarity_text(kind: CardKind, fields: Mapping[str, str]) -> str:
     """Lower-case words of the card's own fields, cut to :data:`TEXT_CHARS`."""
+    spec = KINDS[kind]
     parts = []
-    for name in CONTENT_FIELDS[kind]:
+    for name in spec.content_fields:
         value = fields.get(name, "")
-        if kind is CardKind.FACT:
-            value = _LABELS.sub(" ", value)
+        if spec.shared_words is not None:
+            value = spec.shared_words.sub(" ", value)
         parts.append(html.unescape(_TAG.sub(" ", value)))
     return " ".join(_WORD.findall(" ".join(parts).lower()))[:TEXT_CHARS]
 

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from guidedeck.cards import KINDS
+
 LOCK_SUFFIX = ".guidedeck.lock"
 """A guide's lock file is named after it: ``aws.md`` -> ``aws.guidedeck.lock``."""
 LOCK_VERSION = 2
@@ -119,7 +121,6 @@ class LockError(Exception):
 _NOTE_TYPES: dict[str, type] = {f.name: f.type for f in fields(NoteEntry)}  # type: ignore[misc]
 _NOTE_FIELDS = tuple(_NOTE_TYPES)
 _PY_TYPES = {"str": str, "int": int}
-_KINDS = frozenset({"quiz", "fact", "contrast", "scenario"})
 _GUID = re.compile(r"[\x21-\x7e]{1,64}")
 _HASH = re.compile(r"[0-9a-f]{0,64}")
 FUTURE_SLACK = 7 * 24 * 3600
@@ -134,8 +135,8 @@ def _schema_problem(name: str, value: Any, now: int) -> str | None:
         return "must be printable text of 1 to 1,000 characters"
     if name == "guid" and not _GUID.fullmatch(value):
         return "must be 1 to 64 visible ASCII characters (Anki's GUIDs)"
-    if name == "kind" and value not in _KINDS:
-        return f"must be one of {', '.join(sorted(_KINDS))}"
+    if name == "kind" and value not in KINDS:
+        return f"must be one of {', '.join(sorted(KINDS))}"
     if name in ("fhash", "chash") and not _HASH.fullmatch(value):
         return "must be a lower-case hexadecimal hash"
     if name == "nid" and not 0 < value <= (now + FUTURE_SLACK) * 1000:
@@ -219,7 +220,7 @@ def parse_lock(text: str) -> Lock:
             if not isinstance(types, dict):
                 raise LockError(f"{where}: 'notetypes' must be an object", number)
             for kind, value in types.items():
-                if kind not in _KINDS:
+                if kind not in KINDS:
                     raise LockError(f"{where}: unknown card kind {kind!r} in 'notetypes'", number)
                 entry = _check_notetype(value, where, number)
                 known = lock.notetypes.get(kind)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guidedeck.cache import Cache
+from guidedeck.cards import KINDS
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
@@ -40,7 +41,6 @@ from guidedeck.lockfile import (
     read_lock,
 )
 from guidedeck.models import CardKind
-from guidedeck.notetypes import SPECS
 
 
 @dataclass(slots=True)
@@ -93,7 +93,6 @@ def _deck_bytes(path: Path) -> bytes:
 
 def deck_notes(raw: bytes) -> list[DeckNote]:
     """The notes of guidedeck's notetypes in the bytes of an ``.apkg`` file."""
-    kinds = {spec.model_id: (kind, spec.fields) for kind, spec in SPECS.items()}
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             if archive.getinfo("collection.anki2").file_size > MAX_DECK_BYTES:
@@ -111,9 +110,10 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
             raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
     notes = []
     for nid, guid, mid, mod, flds, tags in rows:
-        if mid not in kinds:
+        spec = KINDS.by_model(mid)
+        if spec is None:
             continue
-        kind, names_of_fields = kinds[mid]
+        kind, names_of_fields = spec.kind, spec.notetype.fields
         values = flds.split("\x1f")
         if len(values) != len(names_of_fields):
             continue  # an older version of the notetype: its notes are not this build's
@@ -154,7 +154,7 @@ def deck_entry(note: DeckNote) -> NoteEntry:
     fields = note.fields
     return NoteEntry(
         id=fields["ID"], guid=note.guid, nid=note.nid, kind=note.kind.value,
-        model=SPECS[note.kind].model_id, key=fields["ID"], pos=0, mtime=note.mtime,
+        model=KINDS[note.kind].notetype.model_id, key=fields["ID"], pos=0, mtime=note.mtime,
         fhash=fields_hash(fields, note.tags), chash=content_hash(note.kind, fields), text="",
     )  # fmt: skip
 

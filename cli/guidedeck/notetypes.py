@@ -1,8 +1,9 @@
-"""The four guidedeck notetypes: fixed ids, frozen field lists, templates and CSS from templates/.
+"""guidedeck's notetypes: fixed ids, frozen field lists, templates and CSS from templates/.
 
 Anki matches an imported notetype by its id and compares the *names* of its fields and templates;
 any change there makes Anki add a copy of the notetype and skip updating every existing note. So
-the ids below are fixed forever and the field lists are frozen by a test
+the ids in each kind's record (:mod:`guidedeck.cards`) are fixed forever and the field lists are
+frozen by a test
 (``tests/test_notetypes.py``). Templates and CSS may change freely: Anki applies them when the
 notetype's mtime is newer.
 """
@@ -15,62 +16,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from guidedeck.cards import KINDS, NotetypeSpec
 from guidedeck.highlight import code_css
-from guidedeck.models import CardKind
 from guidedeck.resources import data_dir
 
 
-@dataclass(frozen=True, slots=True)
-class NotetypeSpec:
-    """What identifies a notetype to Anki: never change any of it once released."""
-
-    kind: CardKind
-    model_id: int
-    name: str
-    fields: tuple[str, ...]
-    sort_field: str
-    """Shown in Anki's browser; the first field (``ID``) is only there to be unique."""
-    template: str = "Card"
-
-    def field_id(self, ordinal: int) -> int:
-        """Fixed id of field ``ordinal`` (Anki 2.1.67+ uses them to merge notetypes)."""
-        return self.model_id * 1000 + 1 + ordinal
-
-    @property
-    def template_id(self) -> int:
-        """Fixed id of the one template."""
-        return self.model_id * 1000 + 500
-
-
-QUIZ = NotetypeSpec(
-    CardKind.QUIZ,
-    1653766121336,
-    "guidedeck Quiz",
-    ("ID", "Guide", "Section", "Question", "Options", "Answer", "Explanation", "Source"),
-    "Question",
-)
-FACT = NotetypeSpec(
-    CardKind.FACT,
-    1679494788794,
-    "guidedeck Fact",
-    ("ID", "Guide", "Section", "Context", "Subject", "Asks", "Cells", "Table", "Source"),
-    "Subject",
-)
-CONTRAST = NotetypeSpec(
-    CardKind.CONTRAST,
-    1666611976093,
-    "guidedeck Contrast",
-    ("ID", "Guide", "Section", "Mistake", "Senior", "Explanation", "Source"),
-    "Mistake",
-)
-SCENARIO = NotetypeSpec(
-    CardKind.SCENARIO,
-    1640428615253,
-    "guidedeck Scenario",
-    ("ID", "Guide", "Title", "Type", "Category", "Scenario", "Challenge", "Outline", "Source"),
-    "Title",
-)
-SPECS: dict[CardKind, NotetypeSpec] = {s.kind: s for s in (QUIZ, FACT, CONTRAST, SCENARIO)}
+def spec(kind: str) -> NotetypeSpec:
+    """The notetype of card kind ``kind`` (its ids are the registry's: :mod:`guidedeck.cards`)."""
+    return KINDS[kind].notetype
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +43,12 @@ def stylesheet() -> str:
     return base + "\n" + code_css()
 
 
-@lru_cache(maxsize=4)
-def design(kind: CardKind) -> NotetypeDesign:
-    """Templates and CSS for ``kind`` read from the templates folder."""
-    folder = data_dir("templates") / kind.value
+@lru_cache(maxsize=16)
+def design(kind: str) -> NotetypeDesign:
+    """Templates and CSS for ``kind`` read from its templates folder."""
+    folder = KINDS[kind].templates
     return NotetypeDesign(
-        SPECS[kind],
+        KINDS[kind].notetype,
         _with_includes((folder / "front.html").read_text(encoding="utf-8"), folder),
         _with_includes((folder / "back.html").read_text(encoding="utf-8"), folder),
         stylesheet(),

@@ -19,6 +19,7 @@ from string import Template
 
 from guidedeck.build import deck_name_for, prepare_all
 from guidedeck.cache import Cache
+from guidedeck.cards import KINDS
 from guidedeck.config import PackageConfig, short_name
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import CardKind
@@ -217,7 +218,7 @@ def _banner(problems: Sequence[Diagnostic]) -> str:
 def deck_page(deck: PreviewDeck, live: Live | None = None) -> str:
     """The HTML page of one deck: controls, then every card's front and back."""
     e = html.escape
-    kinds = [k for k in CardKind if any(c.kind is k for c in deck.cards)]
+    kinds = [k for k in KINDS.kinds() if any(c.kind == k for c in deck.cards)]
     buttons = ['<button type="button" data-pv-kind="" aria-pressed="true">All</button>']
     buttons += [
         f'<button type="button" data-pv-kind="{k.value}" aria-pressed="false">'
@@ -253,9 +254,9 @@ def index_page(decks: Sequence[PreviewDeck], live: Live | None = None) -> str:
     items = []
     for deck in decks:
         counts = ", ".join(
-            f"{sum(1 for c in deck.cards if c.kind is k)} {k.value}"
-            for k in CardKind
-            if any(c.kind is k for c in deck.cards)
+            f"{sum(1 for c in deck.cards if c.kind == k)} {k.value}"
+            for k in KINDS.kinds()
+            if any(c.kind == k for c in deck.cards)
         )
         items.append(
             f'<li><a href="{e(deck.page)}">{e(deck.name)}</a><br>'

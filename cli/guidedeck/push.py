@@ -25,15 +25,14 @@ from typing import Any
 
 from guidedeck.build import BuildReport, build
 from guidedeck.cache import Cache
+from guidedeck.cards import KINDS
 from guidedeck.config import PackageConfig
 from guidedeck.identity import anki_search
 from guidedeck.lockfile import LockError, read_lock
 from guidedeck.memory import DeckNote, DeckReadError, read_deck
-from guidedeck.notetypes import SPECS
 
 REMOVED_TAG = "guidedeck::removed"
 POLICIES = ("keep", "tag", "suspend", "delete")
-_OUR_MODELS = frozenset(spec.model_id for spec in SPECS.values())
 _DEFAULT_DECK = 1
 
 
@@ -242,7 +241,7 @@ def make_plan(col: Any, report: BuildReport, locks: Mapping[Path, Path], out_dir
         known_guids.update(e.guid for e in lock.entries())
     gone = sorted(known_guids - built_guids)
     for nid, _mod, flds, mid in _col_notes(col, gone).values():
-        if mid not in _OUR_MODELS:
+        if KINDS.by_model(mid) is None:
             continue
         plan.removed[nid] = flds.split("\x1f", 1)[0]
         for cid, did in col.db.all("select id, did from cards where nid = ?", nid):

@@ -21,14 +21,12 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from guidedeck.cards import KINDS
 from guidedeck.highlight import fence_language, highlight
 from guidedeck.media import Media
-from guidedeck.models import Answer, Card, Contrast, Fact, Guide, Quiz, Scenario
+from guidedeck.models import Card, Guide
 from guidedeck.parse.mdx import mdx_plugin
 from guidedeck.parse.nesting import nesting_guard_plugin
-
-TABLE_WINDOW = 12
-"""A fact's back shows its whole table up to twice this many rows, else this many either side."""
 
 ALLOWED_TAGS = frozenset(
     {
@@ -153,55 +151,6 @@ def inline_html(text: str) -> str:
     return sanitize(markdown_renderer().renderInline(text)).strip() if text.strip() else ""
 
 
-def _answer_html(answer: Answer) -> str:
-    parts = []
-    if answer.title:
-        parts.append(f'<p class="gd-side-title">{inline_html(answer.title)}</p>')
-    if answer.text:
-        parts.append(markdown_html(answer.text))
-    if answer.code:
-        parts.append(highlight(answer.code, answer.language))
-    return "".join(parts)
-
-
-def _options_html(options: Sequence[str], shuffle: bool = False) -> str:
-    items = []
-    for n, option in enumerate(options):
-        letter = chr(ord("A") + n)
-        items.append(
-            f'<li class="gd-option gd-option-{letter}" data-key="{letter}" data-option="{letter}">'
-            f'<span class="gd-letter">{letter}</span>'
-            f'<span class="gd-option-text">{inline_html(option)}</span></li>'
-        )
-    # data-shuffle asks the card's script to shuffle the options on each review
-    attrs = ' data-shuffle="true"' if shuffle else ""
-    return f'<ol class="gd-options"{attrs}>{"".join(items)}</ol>'
-
-
-def _table_html(fact: Fact) -> str:
-    table = fact.table
-    total = len(table.rows)
-    lo, hi, note = 0, total, ""
-    if total > 2 * TABLE_WINDOW + 1:
-        # only the rows around this one: a table of 20,000 rows must not make 20,000 huge cards
-        lo, hi = max(0, fact.row - TABLE_WINDOW), min(total, fact.row + TABLE_WINDOW + 1)
-        note = f'<p class="gd-table-note">rows {lo + 1} to {hi} of {total}</p>'
-    rows = zip(range(lo, hi), table.rows[lo:hi], strict=True)
-    head = "".join(f"<th>{inline_html(h)}</th>" for h in table.headers)
-    body = []
-    for n, row in rows:
-        cls = ' class="gd-hit"' if n == fact.row else ""
-        body.append(f"<tr{cls}>{''.join(f'<td>{inline_html(c)}</td>' for c in row)}</tr>")
-    return (
-        f'<div class="gd-table-wrap"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>{note}"
-    )
-
-
-def _column_name(headers: Sequence[str], n: int) -> str:
-    return headers[n] if n < len(headers) and headers[n].strip() else f"column {n + 1}"
-
-
 _ANKI_MARKUP = re.compile(r"\[(?=/?(?:sound:|anki:|latex\]|\$\$?\]))", re.IGNORECASE)
 """The opening bracket of Anki's own field markup: ``[sound:x.mp3]``, ``[anki:tts]``,
 ``[latex]``, ``[$]`` and ``[$$]`` (and their closers). Anki acts on them in a field's raw text,
@@ -229,88 +178,17 @@ def render(
 
 
 def _fields(card: Card, guide: Guide, shuffle: bool) -> dict[str, str]:
-    section = card.section
     common = {
         "Guide": inline_html(guide.title),
         "Source": html.escape(_file_name(card.loc.path)),
     }
-    section_html = inline_html(section.title) if section is not None else ""
-    if isinstance(card, Quiz):
-        return {
-            **common,
-            "Section": section_html,
-            "Question": markdown_html(card.prompt),
-            "Options": _options_html(card.options, shuffle),
-            "Answer": chr(ord("A") + card.correct),
-            "Explanation": markdown_html(card.explanation),
-        }
-    if isinstance(card, Fact):
-        headers = card.headers
-        asks = " · ".join(
-            inline_html(_column_name(headers, n)) for n in range(1, len(headers)) if n != card.given
-        )
-        subject = (
-            f'<span class="gd-subject-label">{inline_html(_column_name(headers, 0))}</span>'
-            f"{inline_html(card.cells[0]) or '—'}"
-        )
-        if card.given:
-            subject += (
-                f'<span class="gd-given"><span class="gd-subject-label">'
-                f"{inline_html(_column_name(headers, card.given))}</span>"
-                f"{inline_html(card.cells[card.given])}</span>"
-            )
-        elif card.numbered:
-            subject += f'<span class="gd-given">row {card.row + 1} of the table</span>'
+    return {**common, **KINDS.of(card).fields(card, guide, shuffle)}
 
-        cells = "".join(
-            f'<div class="gd-cell"><dt>{inline_html(_column_name(headers, n))}</dt>'
-            f"<dd>{inline_html(cell) or '—'}</dd></div>"
-            for n, cell in enumerate(card.cells)
-            if n > 0
-        )
-        return {
-            **common,
-            "Section": section_html,
-            "Context": inline_html(card.context) or html.escape(guide.title),
-            "Subject": subject,
-            "Asks": asks,
-            "Cells": f'<dl class="gd-cells">{cells}</dl>',
-            "Table": _table_html(card),
-        }
-    if isinstance(card, Contrast):
-        part = f'<span class="gd-part-name">{inline_html(card.part)}</span>' if card.part else ""
-        return {
-            **common,
-            "Section": " · ".join(p for p in (section_html, part) if p),
-            "Mistake": _answer_html(card.mistake),
-            "Senior": _answer_html(card.senior),
-            "Explanation": markdown_html(card.explanation),
-        }
-    if isinstance(card, Scenario):
-        q = card.question
-        outline = "".join(
-            f'<li class="gd-level-{item.level}">{inline_html(item.title)}</li>'
-            for item in card.outline
-        )
-        back = [f'<ol class="gd-outline">{outline}</ol>' if outline else ""]
-        if card.answer:
-            back.append(f'<div class="gd-answer-text">{markdown_html(card.answer)}</div>')
-        back.extend(
-            f'<section class="gd-reveal"><h4 class="gd-reveal-label">{html.escape(r.label)}</h4>'
-            f"{markdown_html(r.text)}</section>"
-            for r in card.reveals
-        )
-        return {
-            **common,
-            "Title": inline_html(q.title),
-            "Type": html.escape(q.type),
-            "Category": html.escape(q.category),
-            "Scenario": markdown_html(card.scenario),
-            "Challenge": markdown_html(card.challenge),
-            # the field keeps its released name; it holds the whole answer side
-            "Outline": "".join(back),
-        }
-    raise TypeError(f"not a card: {card!r}")
+
+def section_html(card: Card) -> str:
+    """The title of the question section a card stands in ("" outside one)."""
+    section = card.section
+    return inline_html(section.title) if section is not None else ""
 
 
 def _file_name(path: str) -> str:
