@@ -149,7 +149,7 @@ def _run(name: str, root: Path, cached: bool) -> list[dict[str, str]]:
         change(folder)
         inputs = resolve([folder])
         cache = Cache.under(out) if cached else Cache(None)
-        build(inputs.packages, out, prefix=inputs.prefix, roots=inputs.roots,
+        build(inputs.packages, out, roots=inputs.roots,
               now=NOW + 100 * n, cache=cache, jobs=2 if cached else 1)  # fmt: skip
         states.append(_digests(folder, out))
     return states

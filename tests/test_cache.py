@@ -64,7 +64,7 @@ STEPS: list[tuple[str, Callable[[Path], object], int]] = [
 
 def _build(folder: Path, out: Path, cache: Cache, now: int, jobs: int) -> BuildReport:
     inputs = resolve([folder])
-    report = build(inputs.packages, out, prefix=inputs.prefix, roots=inputs.roots, now=now,
+    report = build(inputs.packages, out, roots=inputs.roots, now=now,
                    cache=cache, jobs=jobs)  # fmt: skip
     assert not report.diagnostics or all(d.severity.value == "warning" for d in report.diagnostics)
     return report
@@ -208,7 +208,7 @@ def test_a_dry_run_writes_no_cache(tmp_path: Path) -> None:
     folder, out = tmp_path / "guides", tmp_path / "out"
     _setup(folder)
     inputs = resolve([folder])
-    build(inputs.packages, out, prefix=inputs.prefix, dry_run=True, now=NOW,
+    build(inputs.packages, out, dry_run=True, now=NOW,
           cache=Cache.under(out, writable=False))  # fmt: skip
     assert not (out / CACHE_DIR).exists()
 
@@ -242,7 +242,7 @@ def test_a_cache_deleted_during_a_build_changes_nothing(
 ) -> None:
     """Guides from the cache are not held until written: they are read again from it, and
     prepared again if it is gone meanwhile; a guide that changed meanwhile is not written."""
-    import guidedeck.build
+    import guidedeck.commit
 
     folder, out = tmp_path / "guides", tmp_path / "out"
     _setup(folder)
@@ -252,13 +252,13 @@ def test_a_cache_deleted_during_a_build_changes_nothing(
     shutil.copytree(folder, plain / "guides")
     shutil.copytree(out, plain / "out")
     _build(plain / "guides", plain / "out", Cache(None), NOW + 60, 1)
-    matched = guidedeck.build._match_across
+    matched = guidedeck.commit.match_across
 
     def delete_cache(*args: object) -> None:
         shutil.rmtree(out / CACHE_DIR)
         matched(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(guidedeck.build, "_match_across", delete_cache)
+    monkeypatch.setattr(guidedeck.commit, "match_across", delete_cache)
     report = _build(folder, out, Cache.under(out), NOW + 60, 1)
     assert report.reused == 4
     assert _files(folder, out) == _files(plain / "guides", plain / "out")
@@ -272,9 +272,9 @@ def test_a_cache_deleted_during_a_build_changes_nothing(
         (folder / "tables.md").write_text("# Changed meanwhile\n", encoding="utf-8")
         matched(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(guidedeck.build, "_match_across", delete_and_edit)
+    monkeypatch.setattr(guidedeck.commit, "match_across", delete_and_edit)
     inputs = resolve([folder])
-    report = build(inputs.packages, out, prefix=inputs.prefix, roots=inputs.roots, now=NOW + 120,
+    report = build(inputs.packages, out, roots=inputs.roots, now=NOW + 120,
                    cache=Cache.under(out), jobs=1)  # fmt: skip
     (tables,) = [p for p in report.packages if p.output.name == "tables.apkg"]
     assert not tables.written

@@ -145,7 +145,7 @@ def test_parallel_build_writes_the_same_bytes(tmp_path: Path) -> None:
         folder = tmp_path / f"jobs{jobs}"
         with_cards = [p for p in sorted(PARSE.glob("*.md")) if p.stem != "dialect_unanswered"]
         guides = copy_guides(folder / "guides", *with_cards)
-        report = build([default_package(g) for g in guides], folder / "out", prefix="Prep",
+        report = build([default_package(g, "Prep") for g in guides], folder / "out",
                        now=1_700_000_000, jobs=jobs)  # fmt: skip
         assert all(p.written for p in report.packages)
         decks.append({p.output.name: p.output.read_bytes() for p in report.packages})

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from guidedeck.build import build
 from guidedeck.cli import main
-from guidedeck.config import DEFAULT_PREFIX, default_package
+from guidedeck.config import default_package
 from guidedeck.guides import read_guide
 from guidedeck.models import CardKind
 from guidedeck.notetypes import design
@@ -33,7 +33,7 @@ CORPUS = corpus_guides()
 def build_one(guide: Path, out: Path) -> Path:
     """Build a copy of ``guide`` into ``out`` and return the written package."""
     (copy,) = copy_guides(out.parent / "guides", guide)
-    report = build([default_package(copy)], out, prefix=DEFAULT_PREFIX)
+    report = build([default_package(copy)], out)
     package = report.packages[0]
     assert package.written, [str(d) for d in package.diagnostics]
     return package.output

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from guidedeck.build import build
-from guidedeck.config import DEFAULT_PREFIX, default_package
+from guidedeck.config import default_package
 from tests.anki_engine import Rendered, fresh_collection, import_package, render_all
 from tests.conftest import ROOT, TESTS, UPDATE
 
@@ -19,7 +19,7 @@ PER_KIND = 2
 @pytest.fixture(scope="module")
 def sample_cards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     tmp = tmp_path_factory.mktemp("golden")
-    report = build([default_package(SAMPLE)], tmp / "out", prefix=DEFAULT_PREFIX)
+    report = build([default_package(SAMPLE)], tmp / "out")
     col = fresh_collection(tmp / "anki")
     try:
         import_package(col, report.packages[0].output)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from guidedeck.build import build
 from guidedeck.cli import main
-from guidedeck.config import DEFAULT_PREFIX, default_package
+from guidedeck.config import default_package
 from tests.anki_engine import fresh_collection, import_package, visible_text
 from tests.conftest import FIXTURES, out_names
 
@@ -168,8 +168,7 @@ def test_bom_and_crlf_build_the_same_deck(tmp_path: Path) -> None:
         folder = tmp_path / name
         folder.mkdir()
         (folder / "guide.md").write_bytes(text.encode("utf-8"))
-        report = build([default_package(folder / "guide.md")], folder / "out",
-                       prefix=DEFAULT_PREFIX, now=1_700_000_000)  # fmt: skip
+        report = build([default_package(folder / "guide.md")], folder / "out", now=1_700_000_000)
         decks.append(report.packages[0].output.read_bytes())
         col = fresh_collection(folder / "anki")
         try:
@@ -208,7 +207,7 @@ def test_unexpected_errors_become_a_message(
     def broken(*_args: object, **_options: object) -> None:
         raise ValueError("simulated bug")
 
-    monkeypatch.setattr("guidedeck.build.render", broken)
+    monkeypatch.setattr("guidedeck.prepare.render", broken)
     code, output = run("build", str(guide), "--out", str(tmp_path / "out"))
     assert code == 1
     assert "internal error: ValueError('simulated bug')" in output

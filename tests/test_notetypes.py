@@ -11,7 +11,7 @@ import yaml
 
 from guidedeck.build import build
 from guidedeck.cards import KINDS
-from guidedeck.config import DEFAULT_PREFIX, default_package
+from guidedeck.config import default_package
 from guidedeck.highlight import DARK_BG, LIGHT_BG, code_css, contrast
 from guidedeck.models import CardKind
 from guidedeck.notetypes import design, stylesheet
@@ -36,7 +36,7 @@ def test_notetype_identity_is_frozen(kind: CardKind) -> None:
 
 def test_ids_reach_anki_unchanged(tmp_path: Path) -> None:
     guide = ROOT / "deck_source" / "backend-basics.md"  # has all four kinds
-    report = build([default_package(guide)], tmp_path / "out", prefix=DEFAULT_PREFIX)
+    report = build([default_package(guide)], tmp_path / "out")
     col = fresh_collection(tmp_path / "anki")
     try:
         import_package(col, report.packages[0].output)

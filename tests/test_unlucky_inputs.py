@@ -417,7 +417,7 @@ def test_a_signal_mid_build_ends_cleanly(sig: signal.Signals, code: int, tmp_pat
 
 
 def test_jobs_beyond_the_cores_are_capped(tmp_path: Path) -> None:
-    from guidedeck.build import available_cores
+    from guidedeck.prepare import available_cores
 
     (tmp_path / "a.md").write_text(GOOD)
     (tmp_path / "b.md").write_text(TABLES)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guidedeck.build import build
-from guidedeck.config import DEFAULT_PREFIX, default_package
+from guidedeck.config import default_package
 from tests.anki_engine import fresh_collection, import_package
 from tests.test_updates import answer_every_card, review_state
 
@@ -248,7 +248,7 @@ def test_random_edits_never_lose_a_review_or_duplicate_a_note(
                     EDITS[edit](model, model.questions[target % len(model.questions)])
                 guide.write_text(model.markdown(), encoding="utf-8")
                 before = review_state(col)
-                report = build([default_package(guide)], root / "out", prefix=DEFAULT_PREFIX,
+                report = build([default_package(guide)], root / "out",
                                now=1_700_000_000 + step)  # fmt: skip
                 assert report.packages[0].written, [str(d) for d in report.diagnostics]
                 log = import_package(col, report.packages[0].output)

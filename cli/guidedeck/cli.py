@@ -140,7 +140,7 @@ def check(
     inputs = _inputs(paths, strict, dialect)
     _check_out(out)
     result = build(
-        inputs.packages, out, prefix=inputs.prefix, strict=strict, dry_run=True,
+        inputs.packages, out, strict=strict, dry_run=True,
         roots=inputs.roots, cache=Cache.under(out, enabled=not no_cache, writable=False),
     )  # fmt: skip
     report_diagnostics([*inputs.problems, *result.diagnostics], strict)
@@ -215,8 +215,9 @@ def build_command(
 
     Guides unchanged since the last build are taken from OUT/.guidedeck-cache, and decks
     unchanged are not rewritten."""
-    from guidedeck.build import available_cores, build
+    from guidedeck.build import build
     from guidedeck.cache import Cache
+    from guidedeck.prepare import available_cores
 
     _check_out(out)
     inputs = _inputs(paths, strict, dialect)
@@ -228,7 +229,6 @@ def build_command(
         result = build(
             inputs.packages,
             out,
-            prefix=inputs.prefix,
             strict=strict,
             dry_run=dry_run,
             on_guide=advance,
@@ -264,7 +264,7 @@ def preview_command(
     _check_out(out)
     inputs = _inputs(paths, strict, dialect)
     cache = Cache.under(out, enabled=not no_cache)
-    report = preview(inputs.packages, out, prefix=inputs.prefix, strict=strict, cache=cache)
+    report = preview(inputs.packages, out, strict=strict, cache=cache)
     cards = sum(len(deck.cards) for deck in report.decks)
     if report.index is not None:
         click.echo(f"{len(report.decks)} deck(s), {cards} card(s): {report.index}")
@@ -333,7 +333,7 @@ def push_command(
     yes: bool, dry_run: bool, out: Path, strict: bool, dialect: str | None,
 ) -> None:  # fmt: skip
     """Build, then import straight into your Anki collection (Anki must be closed)."""
-    from guidedeck.build import available_cores
+    from guidedeck.prepare import available_cores
     from guidedeck.push import PushError, find_collection, push
 
     _check_out(out)
@@ -352,7 +352,7 @@ def push_command(
             return click.confirm(question, default=False)
 
         result = push(
-            inputs.packages, out, prefix=inputs.prefix, roots=inputs.roots, collection=where,
+            inputs.packages, out, roots=inputs.roots, collection=where,
             chosen=chosen, policy=removed, dry_run=dry_run, strict=strict,
             jobs=available_cores(), confirm=confirm,
         )  # fmt: skip

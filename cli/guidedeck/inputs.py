@@ -17,7 +17,6 @@ from pathlib import Path
 
 from guidedeck.config import (
     CONFIG_NAME,
-    DEFAULT_PREFIX,
     ConfigError,
     PackageConfig,
     default_package,
@@ -33,7 +32,6 @@ class Inputs:
     """What a command works on, and why anything was refused."""
 
     packages: tuple[PackageConfig, ...]
-    prefix: str
     problems: tuple[Diagnostic, ...]
     roots: tuple[Path, ...]
     """The folders and files the inputs came from (searched for locks of guides that are gone)."""
@@ -58,7 +56,6 @@ def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
     roots = tuple(paths) or (default_source(),)
     packages: list[PackageConfig] = []
     problems: list[Diagnostic] = []
-    prefix = DEFAULT_PREFIX
     loose: list[Path] = []
     for root in roots:
         config_file = root / CONFIG_NAME
@@ -68,8 +65,7 @@ def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
             except ConfigError as exc:
                 problems.extend(exc.diagnostics)
                 continue
-            packages.extend(replace(p, prefix=config.deck_prefix) for p in config.packages)
-            prefix = config.deck_prefix
+            packages.extend(config.packages)
         else:
             loose.append(root)
     if loose:
@@ -81,7 +77,7 @@ def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
     problems.extend(_collisions(packages))
     if dialect is not None:
         packages = [replace(p, dialect=dialect) for p in packages]
-    return Inputs(tuple(packages), prefix, tuple(problems), roots)
+    return Inputs(tuple(packages), tuple(problems), roots)
 
 
 def _named_apart(packages: list[PackageConfig]) -> list[PackageConfig]:

@@ -28,9 +28,9 @@ MAX_LOCK_BYTES = 64 * 1024 * 1024
 """The largest lock file read (a guide of 10,000 cards makes about 5 MB)."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class NoteEntry:
-    """One note as the lock remembers it."""
+    """One note as the lock remembers it (never changed once made: a build makes new ones)."""
 
     id: str
     """Value of the note's ``ID`` field: set when the note is first made, never changed."""
@@ -57,7 +57,7 @@ class NoteEntry:
         return (type(self), tuple(getattr(self, name) for name in self.__slots__))
 
 
-@dataclass
+@dataclass(frozen=True)
 class NotetypeEntry:
     """A notetype as last built: its field/template names and its templates + CSS."""
 

@@ -1,4 +1,4 @@
-"""What identities are recovered from: the decks the user last imported, and the lock files.
+"""The *remember* stage: what the decks the user last imported and the lock files hold.
 
 The decks guidedeck wrote last time (``*.apkg`` in the output folder) are the truth: they hold
 every note's GUID, note id, mtime and fields exactly as the user imported them. Lock files are a
@@ -23,7 +23,7 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guidedeck.cache import Cache
@@ -43,7 +43,7 @@ from guidedeck.lockfile import (
 from guidedeck.models import CardKind
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Remembered:
     """A note as last emitted (deck) or recorded (lock)."""
 
@@ -165,7 +165,12 @@ def _source_name(note: DeckNote) -> str:
 
 @dataclass
 class Memory:
-    """Every note remembered, by GUID, and what else is taken."""
+    """Every note remembered, by GUID, and every identity taken: a record, read once.
+
+    Filled by :func:`load_memory`; the stages after it only read it. Handing out new identities
+    is the identity stage's (:class:`guidedeck.identities.Identities`), from copies of the
+    ``guids``, ``nids`` and ``ids`` taken here.
+    """
 
     notes: dict[str, Remembered] = field(default_factory=dict)
     notetypes_of: dict[Path, dict[str, NotetypeEntry]] = field(default_factory=dict)
@@ -185,10 +190,12 @@ class Memory:
     orphans: dict[Path, set[str]] = field(default_factory=dict)
     """Lock and deck files whose guide is gone, with the GUIDs of the live notes they hold."""
     _by_home: dict[Path | None, list[Remembered]] | None = None
+    _words: dict[str, str] = field(default_factory=dict)
+    """Words of notes read from decks, once a similarity match needed them (a memo)."""
     _worded: set[Path] = field(default_factory=set)
 
     def take(self, entry: NoteEntry) -> None:
-        """Mark an entry's GUID, note id and ``ID`` as used."""
+        """Mark an entry's GUID, note id and ``ID`` as used (while loading)."""
         self.guids.add(entry.guid)
         self.nids.add(entry.nid)
         self.ids.add(entry.id)
@@ -208,8 +215,27 @@ class Memory:
         """The notetypes as last built for ``guide``."""
         return dict(self.notetypes_of.get(guide, {}))
 
-    def load_words(self, notes: Sequence[Remembered]) -> None:
-        """Read the words of ``notes`` that came from decks (each deck read once)."""
+    def imported(self, r: Remembered) -> bool:
+        """Whether the user has this note: a previous deck held it, or no deck is known at all.
+
+        A live lock entry that the guide's previous deck lacks came from elsewhere (a
+        teammate's lock, a revert): this user never imported it. Notes of an older notetype
+        version are read from the lock only (a deck's notes of unknown notetypes are skipped),
+        and were imported.
+        """
+        retired = not current(r.entry)
+        return r.deck is not None or r.home is None or r.home not in self.with_decks or retired
+
+    def entry(self, r: Remembered) -> NoteEntry:
+        """``r``'s entry, with the words read from its deck if a match read them (so the lock
+        keeps them)."""
+        if not r.entry.text and r.entry.guid in self._words:
+            return replace(r.entry, text=self._words[r.entry.guid])
+        return r.entry
+
+    def with_words(self, notes: Sequence[Remembered]) -> list[NoteEntry]:
+        """The entries of ``notes``, each with its words (read from its deck where the lock did
+        not give them; each deck read once)."""
         wanted: dict[Path, set[str]] = {}
         for r in notes:
             if r.deck is not None and not r.entry.text and r.origin not in self._worded:
@@ -218,20 +244,15 @@ class Memory:
             self._worded.add(deck_file)
             with contextlib.suppress(DeckReadError):
                 for note in read_deck(deck_file):
-                    if note.guid in guids and note.guid in self.notes:
-                        self.notes[note.guid].entry.text = similarity_text(note.kind, note.fields)
+                    if note.guid in guids:
+                        self._words[note.guid] = similarity_text(note.kind, note.fields)
+        return [self.entry(r) for r in notes]
 
-    def release(self, guide: Path, matched: set[str]) -> None:
-        """Forget a written guide: the notes its cards continued, and its index entry."""
-        for guid in matched:
-            self.notes.pop(guid, None)
-        if self._by_home is not None:
-            self._by_home.pop(guide, None)
 
-    def forget_words(self, guid: str) -> None:
-        """A claimed note is matched for good: its words and key are no longer needed."""
-        entry = self.notes[guid].entry
-        entry.text = entry.key = ""
+def current(entry: NoteEntry) -> bool:
+    """Whether a note was made with today's notetype version of its kind (else it is retired:
+    a new notetype version makes new notes)."""
+    return entry.kind in KINDS and KINDS[entry.kind].notetype.model_id == entry.model
 
 
 def text_digest(text: str) -> str:
@@ -392,21 +413,13 @@ def _remember_lock(memory: Memory, lock: Lock, home: Path | None, origin: Path) 
                 memory.notes[entry.guid] = Remembered(entry, home, origin, None, removed)
                 continue
             if known.deck is not None:  # a deck holds it: its identity and content win
-                known.entry.key, known.entry.pos = entry.key, entry.pos
-                if known.home is None and home is not None:
-                    known.home = home
+                keyed = replace(known.entry, key=entry.key, pos=entry.pos)
+                at = known.home
+                if at is None and home is not None:
+                    at = home
                     memory.with_decks.add(home)
+                memory.notes[entry.guid] = replace(known, entry=keyed, home=at)
             elif (known.home is None and home is not None) or (known.removed and not removed):
                 # two locks know the note (a renamed guide's old lock, a merge): the guide
                 # that has it live is its home
                 memory.notes[entry.guid] = Remembered(entry, home, origin, None, removed)
-
-
-def remove_orphans(memory: Memory, claimed: set[str]) -> list[Path]:
-    """Delete lock and deck files of gone guides whose every note this build took over."""
-    removed = []
-    for path, guids in sorted(memory.orphans.items()):
-        if guids and guids <= claimed:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed

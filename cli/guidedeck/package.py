@@ -109,9 +109,7 @@ class DeckData:
     notes: tuple[NoteData, ...]
 
 
-def make_package(
-    decks: Sequence[DeckData], notetype_mtimes: dict[CardKind, int]
-) -> genanki.Package:
+def make_package(decks: Sequence[DeckData], notetype_mtimes: Mapping[str, int]) -> genanki.Package:
     """genanki objects for ``decks``; notetypes get the given mtimes."""
     models = {kind: GuideModel(design(kind), mtime) for kind, mtime in notetype_mtimes.items()}
     built = []

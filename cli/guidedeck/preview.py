@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from guidedeck.build import deck_name_for, prepare_all
 from guidedeck.cache import Cache
 from guidedeck.cards import KINDS
 from guidedeck.config import PackageConfig, short_name
@@ -25,8 +24,10 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import CardKind
 from guidedeck.notetypes import design, stylesheet
 from guidedeck.package import write_atomic
+from guidedeck.prepare import prepare_all
 from guidedeck.resources import data_dir
 from guidedeck.slugs import slugify
+from guidedeck.stage import deck_name
 
 _TAG = re.compile(r"{{\s*([#^/]?)\s*([^}]*?)\s*}}")
 _EMPTY = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE | re.DOTALL)
@@ -112,7 +113,6 @@ def card_sides(kind: CardKind, fields: Mapping[str, str]) -> tuple[str, str]:
 
 def collect(
     packages: Sequence[PackageConfig],
-    prefix: str,
     strict: bool = False,
     cache: Cache | None = None,
     jobs: int = 1,
@@ -131,7 +131,7 @@ def collect(
                 seen.add(path.resolve())
             if not ready.usable:
                 continue
-            name = deck_name_for(config, ready.title, prefix)
+            name = deck_name(config, ready.title)
             images.update(ready.media)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
             for card in ready.cards:
@@ -278,14 +278,13 @@ def preview(
     packages: Sequence[PackageConfig],
     out_dir: Path,
     *,
-    prefix: str,
     strict: bool = False,
     cache: Cache | None = None,
 ) -> PreviewReport:
     """Write ``index.html`` and a page per deck into ``out_dir``; report problems."""
     cache = cache or Cache(None)
     try:
-        decks, diagnostics, images = collect(packages, prefix, strict, cache)
+        decks, diagnostics, images = collect(packages, strict, cache)
     finally:
         cache.finish(keep=True)
     report = PreviewReport(decks, None, diagnostics)

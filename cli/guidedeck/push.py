@@ -6,9 +6,10 @@ does not do, push does itself: it moves existing cards to their package's deck (
 reviews) and deals with the notes whose items left the guide.
 
 Order matters for "nothing lost": the collection is opened first (Anki refuses a collection
-another process holds, and then not one file has changed); the build stages its files; the plan
-is made from the staged decks and the collection; a backup is made before the first change; and
-the build's decks and lock files are put in place only once the collection took the import.
+another process holds, and then not one file has changed); then stage a build
+(:func:`guidedeck.commit.staged_build`) → plan against the collection → apply (a backup first) →
+commit the build's decks and lock files, only once the collection took the import. Leaving
+early (a dry run, a refused deletion, an error) leaves every file as it was.
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ import os
 import pickle
 import sqlite3
 import sys
+import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guidedeck.build import BuildReport, build
 from guidedeck.cache import Cache
 from guidedeck.cards import KINDS
+from guidedeck.commit import StagedBuild, staged_build
 from guidedeck.config import PackageConfig
 from guidedeck.identity import anki_search
-from guidedeck.lockfile import LockError, read_lock
 from guidedeck.memory import DeckNote, DeckReadError, read_deck
+from guidedeck.plan import BuildOptions
+from guidedeck.report import BuildReport
 
 REMOVED_TAG = "guidedeck::removed"
 POLICIES = ("keep", "tag", "suspend", "delete")
@@ -197,49 +200,54 @@ def _col_notes(col: Any, guids: Sequence[str]) -> dict[str, tuple[int, int, str,
     return found
 
 
-def make_plan(col: Any, report: BuildReport, locks: Mapping[Path, Path], out_dir: Path) -> Plan:
+def make_plan(col: Any, staged: StagedBuild, out_dir: Path) -> Plan:
     """Compare the staged decks with the collection."""
     plan = Plan()
     ours_before = _deck_names_built(out_dir)
-    built_guids: set[str] = set()
-    for pkg in report.packages:
-        if pkg.staged is None:
-            continue
-        notes = read_deck(pkg.staged)
-        plan.packages.append((pkg.staged, notes))
-        built_guids.update(n.guid for n in notes)
+    for _pkg, deck_file in staged.decks():
+        notes = read_deck(deck_file)
+        plan.packages.append((deck_file, notes))
         ours_before.update(n.deck for n in notes)
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
-    for _staged, notes in plan.packages:
-        known = _col_notes(col, [n.guid for n in notes])
-        for note in notes:
-            line = plan.decks[note.deck]
-            held = known.get(note.guid)
-            if held is None:
-                line.added += 1
-                continue
-            nid, mod, flds, _mid = held
-            fields = "\x1f".join(note.fields.values())
-            if note.mtime > mod and fields != flds:
-                line.updated += 1
-            else:
-                line.unchanged += 1
-            for cid, did, odid in col.db.all("select id, did, odid from cards where nid = ?", nid):
-                where = names.get(did, "")
-                # cards in a filtered deck go home by themselves; cards the user filed in a deck
-                # of their own stay there: only cards where guidedeck put them follow the package
-                if odid == 0 and where != note.deck and where in ours_before:
-                    plan.moves[note.deck].append(cid)
-                    line.moved += 1
-    # removed: notes the built guides' locks know, of our notetypes, not in what was just built
-    known_guids: set[str] = set()
-    for file in locks.values():
-        try:
-            lock, _text = read_lock(file)
-        except LockError:
+    for _file, notes in plan.packages:
+        _plan_notes(col, plan, notes, names, ours_before)
+    _plan_removed(col, plan, staged.plan.report, names)
+    return plan
+
+
+def _plan_notes(
+    col: Any, plan: Plan, notes: list[DeckNote], names: dict[int, str], ours: set[str]
+) -> None:
+    """Added, updated or unchanged, and the cards to move to their package's deck."""
+    known = _col_notes(col, [n.guid for n in notes])
+    for note in notes:
+        line = plan.decks[note.deck]
+        held = known.get(note.guid)
+        if held is None:
+            line.added += 1
             continue
-        known_guids.update(e.guid for e in lock.entries())
-    gone = sorted(known_guids - built_guids)
+        nid, mod, flds, _mid = held
+        fields = "\x1f".join(note.fields.values())
+        if note.mtime > mod and fields != flds:
+            line.updated += 1
+        else:
+            line.unchanged += 1
+        for cid, did, odid in col.db.all("select id, did, odid from cards where nid = ?", nid):
+            where = names.get(did, "")
+            # cards in a filtered deck go home by themselves; cards the user filed in a deck of
+            # their own stay there: only cards where guidedeck put them follow the package
+            if odid == 0 and where != note.deck and where in ours:
+                plan.moves[note.deck].append(cid)
+                line.moved += 1
+
+
+def _plan_removed(col: Any, plan: Plan, report: BuildReport, names: dict[int, str]) -> None:
+    """The notes whose items left the built guides (:mod:`guidedeck.removal`: now or before;
+    never notes of a kind no longer built), as the collection holds them."""
+    gone = sorted(
+        {e.guid for pkg in report.packages for g in pkg.guides
+         for e in (*g.removed, *g.removed_before)}
+    )  # fmt: skip
     for nid, _mod, flds, mid in _col_notes(col, gone).values():
         if KINDS.by_model(mid) is None:
             continue
@@ -247,7 +255,6 @@ def make_plan(col: Any, report: BuildReport, locks: Mapping[Path, Path], out_dir
         for cid, did in col.db.all("select id, did from cards where nid = ?", nid):
             plan.removed_cards.append(cid)
             plan.decks[names.get(did, "")].removed += 1
-    return plan
 
 
 def _deck_names_built(out_dir: Path) -> set[str]:
@@ -349,7 +356,6 @@ def push(
     packages: Sequence[PackageConfig],
     out_dir: Path,
     *,
-    prefix: str,
     roots: Sequence[Path],
     collection: Path,
     chosen: str,
@@ -364,29 +370,25 @@ def push(
         raise ValueError(f"unknown policy {policy!r}")
     col = open_collection(collection)  # first: refused means not one file changed
     result = PushReport(collection, chosen, policy)
+    options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
+    cache = Cache.under(out_dir, writable=not dry_run)
     try:
-
-        def before_commit(report: BuildReport, locks: Mapping[Path, Path]) -> bool:
-            failed = any(d.severity.value == "error" for d in report.diagnostics)
-            if failed or any(p.staged is None and not p.skipped for p in report.packages):
-                return False  # a package cannot be built: the collection is left alone
-            result.plan = make_plan(col, report, locks, out_dir)
+        with staged_build(packages, options, cache) as staged:
+            result.build = staged.plan.report
+            if not staged.complete:
+                return result  # a package cannot be built: the collection is left alone
+            result.plan = make_plan(col, staged, out_dir)
             if dry_run:
-                return False
+                return result
             if policy == "delete" and result.plan.removed and not confirm(result.plan):
                 result.declined = True
-                return False
+                return result
             acts = policy != "keep" and bool(result.plan.removed)
             if result.plan.changes or acts:
                 result.backup = backup(col, collection)
                 apply_plan(col, result.plan, policy, result)
             result.applied = True
-            return True
-
-        result.build = build(
-            packages, out_dir, prefix=prefix, strict=strict, roots=roots, jobs=jobs,
-            before_commit=before_commit, cache=Cache.under(out_dir, writable=not dry_run),
-        )  # fmt: skip
+            staged.commit()
     finally:
         col.close()
     return result

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from guidedeck.build import available_cores, build
+from guidedeck.build import build
 from guidedeck.cache import CACHE_DIR, Cache, fingerprint
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES
@@ -36,6 +36,7 @@ from guidedeck.inputs import resolve
 from guidedeck.lockfile import LOCK_SUFFIX
 from guidedeck.media import IMAGE_SUFFIXES
 from guidedeck.notetypes import design, stylesheet
+from guidedeck.prepare import available_cores
 from guidedeck.preview import TAG_MARK, Live, collect, deck_page, index_page, inline_images
 from guidedeck.resources import data_dir
 
@@ -110,9 +111,7 @@ class Server:
         inputs = resolve(opts.paths, opts.dialect)
         cache = Cache.under(opts.out / "preview", enabled=opts.cached)
         try:
-            decks, problems, images = collect(
-                inputs.packages, inputs.prefix, opts.strict, cache, opts.jobs
-            )
+            decks, problems, images = collect(inputs.packages, opts.strict, cache, opts.jobs)
         finally:
             cache.finish(keep=True)
         problems = [*inputs.problems, *problems]
@@ -120,7 +119,7 @@ class Server:
         if opts.write_decks and inputs.packages:
             decks_cache = Cache.under(opts.out, enabled=opts.cached)
             report = build(
-                inputs.packages, opts.out, prefix=inputs.prefix, strict=opts.strict,
+                inputs.packages, opts.out, strict=opts.strict,
                 roots=inputs.roots, jobs=opts.jobs, cache=decks_cache,
             )  # fmt: skip
             seen = set(problems)

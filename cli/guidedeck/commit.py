@@ -1,0 +1,138 @@
+"""The *commit* stage: the staged files put in place together, and what follows from it.
+
+:func:`staged_build` runs the stages up to staging and hands the caller a :class:`StagedBuild`:
+``build`` commits it; ``push`` first reads it, plans against the Anki collection, applies the
+plan, and commits only once the collection took it. Leaving the block without committing puts
+nothing in place: every deck and lock stays as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from guidedeck.cache import Cache
+from guidedeck.config import PackageConfig
+from guidedeck.identities import Identities
+from guidedeck.matching import match_across, match_as_prepared
+from guidedeck.memory import load_memory
+from guidedeck.plan import BuildOptions, BuildPlan, folder_locks, resolve
+from guidedeck.prepare import prepared_guides
+from guidedeck.removal import removed_elsewhere
+from guidedeck.report import PackageReport, finish
+from guidedeck.stage import Staging, stage
+from guidedeck.transaction import recover
+
+
+@dataclass
+class StagedBuild:
+    """A build with every file staged, none in place yet."""
+
+    plan: BuildPlan
+    staging: Staging
+    committed: bool = False
+
+    def decks(self) -> list[tuple[PackageReport, Path]]:
+        """Each package that will be written, with the file holding its new deck (the deck in
+        place when it is unchanged)."""
+        out = []
+        for n in self.staging.staged:
+            pkg = self.plan.report.packages[n]
+            out.append((pkg, self.staging.txn.staged.get(pkg.output, pkg.output)))
+        return out
+
+    @property
+    def complete(self) -> bool:
+        """Every package is staged (or, a scanned file without cards, rightly skipped)."""
+        staged = set(self.staging.staged)
+        packages = self.plan.report.packages
+        return not self.plan.report.failed and all(
+            n in staged or pkg.skipped for n, pkg in enumerate(packages)
+        )
+
+    def commit(self) -> None:
+        """Put every staged file in place, then tidy up after it (see :func:`_after`)."""
+        self.staging.txn.commit()
+        self.committed = True
+        for n in self.staging.staged:
+            self.plan.report.packages[n].written = True
+        _after(self.plan, self.staging)
+
+    def rollback(self) -> None:
+        """Delete every staged file: nothing changes."""
+        self.staging.txn.rollback()
+
+
+def _after(plan: BuildPlan, staging: Staging) -> None:
+    """What a commit leaves to do: remember the decks written, report notes of gone guides and
+    renamed decks, and remove files of gone guides whose notes this build took over whole."""
+    report, cache = plan.report, plan.cache
+    for n, (inputs, written) in staging.built.items():
+        if report.packages[n].written:
+            cache.record_deck(report.packages[n].output, inputs, written)
+    if any(work.usable for work in plan.work):
+        report.removed_elsewhere = removed_elsewhere(plan.memory, plan.claimed)
+    for (old, new), count in sorted(staging.ids.renamed.items()):
+        report.notices.append(
+            f'deck changed: {count} card(s) were in "{old}" and now belong to "{new}". Anki '
+            f'keeps existing cards in "{old}" when you import (only new cards go to "{new}"): '
+            f'in the Browser, search deck:"{old}", select all, Change Deck to "{new}".'
+        )
+    if plan.options.dry_run or report.diagnostics:
+        return
+    for path, guids in sorted(plan.memory.orphans.items()):
+        if guids and guids <= plan.claimed:
+            path.unlink(missing_ok=True)
+            report.notices.append(
+                f"{path}: its guide is gone and this build took over all its notes; removed"
+            )
+
+
+@contextmanager
+def staged_build(
+    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None
+) -> Iterator[StagedBuild]:
+    """The build's stages up to staging; the caller commits (or not). The folders' locks are
+    held until the block ends."""
+    plan = resolve(packages, options, cache)  # resolve inputs
+    with folder_locks(plan.folders), _finishing(plan):
+        if recovered := recover(options.out_dir):
+            plan.report.notices.append(f"finished {len(recovered)} file(s) of a build that "
+                                       "was stopped while writing them")  # fmt: skip
+        plan.memory = load_memory(plan.locks, _outputs(plan), options.out_dir, plan.roots,
+                                  plan.cache)  # remember  # fmt: skip
+        plan.report.problems.extend(plan.memory.problems)
+        with prepared_guides(plan.packages, options.strict, options.jobs, plan.cache) as guides:
+            match_as_prepared(plan, guides)  # prepare, match at home
+        match_across(plan)  # match across guides
+        ids = Identities(plan.memory, options.now)  # assign identities
+        staged = StagedBuild(plan, stage(plan, ids))  # stage
+        try:
+            yield staged  # commit (the caller's)
+        finally:
+            if not staged.committed:
+                staged.rollback()
+                plan.report.declined = not options.dry_run
+            plan.report.reused, plan.report.prepared = plan.cache.hits, plan.cache.misses
+            if staged.committed and not options.dry_run:
+                plan.cache.prune(time.time())
+    finish(plan.report, options.strict)  # report
+
+
+@contextmanager
+def _finishing(plan: BuildPlan) -> Iterator[None]:
+    """Whatever happens, the cache files of a first build are kept only if it wrote decks."""
+    try:
+        yield
+    finally:
+        plan.cache.finish(keep=any(p.written for p in plan.report.packages))
+
+
+def _outputs(plan: BuildPlan) -> dict[str, list[Path]]:
+    return {c.output: [p.resolve() for p in c.guides] for c in plan.packages}
+
+
+__all__ = ["StagedBuild", "staged_build"]

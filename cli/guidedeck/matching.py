@@ -1,0 +1,112 @@
+"""The *match* stage: each card of this build finds the remembered note it continues.
+
+First at home (the notes remembered for the card's own guide), as each guide is prepared; then
+across guides, for cards still without a note: a note whose guide is gone (renamed, moved) or
+that left another guide of this build (an item moved between guides).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from guidedeck.cache import unpack
+from guidedeck.identity import match
+from guidedeck.memory import Remembered, current
+from guidedeck.plan import BuildPlan, GuideWork
+from guidedeck.prepare import Prepared, Stream
+from guidedeck.report import GuideReport
+
+
+def match_as_prepared(plan: BuildPlan, prepared: Stream) -> None:
+    """Take each guide as it is prepared into the plan's work, and match its cards at home."""
+    on_guide = plan.options.on_guide
+    for n, config in enumerate(plan.packages):
+        pkg = plan.report.packages[n]
+        for path in config.guides:
+            packed, reload = next(prepared)
+            ready: Prepared = unpack(packed)
+            if on_guide is not None:
+                on_guide(path)
+            work = GuideWork(n, path, path.resolve(), tuple(config.kinds),
+                             GuideReport(path, diagnostics=ready.diagnostics))  # fmt: skip
+            pkg.guides.append(work.report)
+            plan.work.append(work)
+            problem = plan.memory.lock_errors.get(work.home)
+            if problem is not None:
+                pkg.problems.append(problem)
+                continue
+            if not ready.usable:
+                continue
+            work.usable, work.title = True, ready.title
+            work.report.title = ready.title
+            work.cards = {j: c.candidate for j, c in enumerate(ready.cards)}
+            work.packed, work.reload = (b"", reload) if reload is not None else (packed, None)
+            match_at_home(plan, work)
+
+
+def match_at_home(plan: BuildPlan, work: GuideWork) -> None:
+    """Match a guide's cards to the notes remembered for that guide."""
+    memory, claimed = plan.memory, plan.claimed
+    kinds = {k.value for k in work.kinds}
+    pool = [
+        r
+        for r in memory.home_notes(work.home)
+        if r.entry.guid not in claimed and r.entry.kind in kinds and current(r.entry)
+    ]
+    cards = list(work.cards.values())
+    if {c.chash for c in cards} - {r.entry.chash for r in pool}:
+        entries = memory.with_words(pool)  # some card changed: similarity needs the words
+    else:
+        entries = [r.entry for r in pool]
+    found = match(entries, cards)
+    work.matched = [None if i is None else pool[i].entry.guid for i in found]
+    for j, guid in enumerate(work.matched):
+        if guid is not None:
+            claimed.add(guid)
+            del work.cards[j]  # only cards still without a note are matched again
+
+
+def match_across(plan: BuildPlan) -> None:
+    """Cards still without a note may take one whose guide is gone or that left its guide."""
+    memory, claimed, jobs = plan.memory, plan.claimed, plan.work
+    built: dict[Path, set[str]] = defaultdict(set)
+    for work in jobs:
+        if work.usable:
+            built[work.home].update(k.value for k in work.kinds)
+    pool = [
+        r
+        for r in memory.notes.values()
+        if r.entry.guid not in claimed
+        and (r.home is None or r.entry.kind in built.get(r.home, ()))
+        and current(r.entry)
+    ]
+    slots = [(w, j) for w in jobs if w.usable for j, g in enumerate(w.matched) if g is None]
+    if not pool or not slots:
+        return
+    cards = [work.cards[j] for work, j in slots]
+    entries = memory.with_words(pool)
+    paired = _own_origins(pool, slots)
+    found = match(
+        entries, cards, hinted=lambda i, j: paired.get(slots[j][0].home) == pool[i].origin
+    )
+    for (work, j), i in zip(slots, found, strict=True):
+        if i is not None:
+            work.matched[j] = pool[i].entry.guid
+            claimed.add(pool[i].entry.guid)
+
+
+def _own_origins(pool: list[Remembered], slots: list[tuple[GuideWork, int]]) -> dict[Path, Path]:
+    """Each guide's own origin: the file where most of its unchanged cards are found (its old
+    lock or deck after a rename). There, key and place may serve as hints; elsewhere not."""
+    origins: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for r in pool:
+        origins[(r.entry.kind, r.entry.chash)].append(r.origin)
+    votes: dict[Path, Counter[Path]] = defaultdict(Counter)
+    for work, j in slots:
+        card = work.cards[j]
+        votes[work.home].update(origins.get((card.kind, card.chash), [])[:1])
+    return {home: count.most_common(1)[0][0] for home, count in votes.items() if count}
+
+
+__all__ = ["match_across", "match_as_prepared", "match_at_home"]

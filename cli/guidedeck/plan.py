@@ -1,0 +1,159 @@
+"""The one object the build's stages pass along: what to build, and what each stage found.
+
+:func:`resolve` makes it from the packages (the *resolve inputs* stage); the stages after it
+fill in their part: ``memory`` (remember), ``work`` (prepare, then match), ``claimed`` (match),
+and the report as they go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guidedeck.cache import Cache, unpack
+from guidedeck.config import PackageConfig, short_name
+from guidedeck.identity import Candidate
+from guidedeck.kinds import CardKind
+from guidedeck.lockfile import LOCK_SUFFIX
+from guidedeck.memory import Memory
+from guidedeck.prepare import Prepared, Reload
+from guidedeck.report import BuildReport, GuideReport, PackageReport
+from guidedeck.resources import data_dir
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: where to, how strictly, whether to write, and when."""
+
+    out_dir: Path
+    strict: bool = False
+    dry_run: bool = False
+    now: int = field(default_factory=lambda: int(time.time()))
+    """The mtime (seconds) given to new and changed notes."""
+    jobs: int = 1
+    """How many processes read and render guides."""
+    roots: tuple[Path, ...] = ()
+    """The folders the guides were found in (searched for lock files of guides that are gone);
+    none: each guide's own folder."""
+    on_guide: Callable[[Path], None] | None = None
+    """Called as each guide is prepared (a progress bar)."""
+
+
+@dataclass
+class GuideWork:
+    """One guide of one package, between preparing and staging."""
+
+    package: int
+    path: Path
+    home: Path
+    """The guide's resolved path: what remembered notes name as their home."""
+    kinds: tuple[CardKind, ...]
+    report: GuideReport
+    usable: bool = False
+    title: str = ""
+    cards: dict[int, Candidate] = field(default_factory=dict)
+    """Cards by their place in the guide; after matching at home, only those without a note."""
+    matched: list[str | None] = field(default_factory=list)
+    """Per card: the GUID of the remembered note it continues, or None."""
+    packed: bytes = b""
+    """The prepared guide, pickled and compressed: kept small until it is staged."""
+    reload: Reload | None = None
+    """For a guide from the cache, which is not held: how to have it again."""
+
+    def unpack(self) -> Prepared:
+        """The prepared guide (raises :class:`guidedeck.prepare.GuideChangedError`)."""
+        packed = self.packed or (self.reload() if self.reload is not None else b"")
+        prepared: Prepared = unpack(packed)
+        return prepared
+
+
+@dataclass
+class BuildPlan:
+    """Everything the stages share, made by :func:`resolve`."""
+
+    packages: Sequence[PackageConfig]
+    options: BuildOptions
+    cache: Cache
+    locks: dict[Path, Path]
+    """Each guide (resolved) -> its lock file."""
+    roots: tuple[Path, ...]
+    report: BuildReport
+    memory: Memory = field(default_factory=Memory)
+    work: list[GuideWork] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)
+    """GUIDs of the remembered notes that a card of this build continues."""
+
+    @property
+    def folders(self) -> list[Path]:
+        """Every folder the build writes to: the output folder and the lock files' folders."""
+        return [self.options.out_dir, *{lock.parent for lock in self.locks.values()}]
+
+    def by_package(self, n: int) -> list[GuideWork]:
+        """The guides of package ``n``, in order."""
+        return [work for work in self.work if work.package == n]
+
+
+def resolve(
+    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None
+) -> BuildPlan:
+    """The *resolve inputs* stage: each guide's lock file, the folders searched for gone
+    guides' locks, and a report with a line per package."""
+    out_dir = options.out_dir
+    report = BuildReport(dry_run=options.dry_run)
+    report.packages = [PackageReport(c, out_dir / c.output) for c in packages]
+    return BuildPlan(
+        packages=packages,
+        options=options,
+        cache=Cache(None) if cache is None else cache,
+        locks={p.resolve(): lock_path(p, out_dir) for c in packages for p in c.guides},
+        roots=options.roots or tuple(sorted({p.parent for c in packages for p in c.guides})),
+        report=report,
+    )
+
+
+def lock_path(guide: Path, out_dir: Path) -> Path:
+    """``<stem>.guidedeck.lock`` beside the guide, committed with it; for the sample shipped with
+    guidedeck (not the user's to commit, maybe not writable), beside the decks in ``out_dir``.
+
+    One lock file per guide keeps each guide's identity changes in its own diff.
+    """
+    stem = guide.stem
+    if guide.suffix.lower() != ".md" and guide.with_suffix(".md").exists():
+        stem = guide.name  # a.mdx beside a.md: each keeps a lock of its own
+    name = f"{short_name(stem)}{LOCK_SUFFIX}"
+    if guide.resolve().is_relative_to(data_dir("deck_source").resolve()):
+        return out_dir / name
+    return guide.parent / name
+
+
+@contextmanager
+def folder_locks(folders: Sequence[Path]) -> Iterator[None]:
+    """Hold an exclusive file lock per folder (sorted, so two builds never deadlock).
+
+    The lock files live in the system's temporary folder, named by a hash of the folder's path,
+    so nothing is added to the user's guide folders.
+    """
+    import getpass
+
+    from filelock import FileLock
+
+    # one folder per user: a folder another user made would not be writable
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a uid with no name (containers)
+        user = "anyone"
+    where = Path(tempfile.gettempdir()) / f"guidedeck-locks-{user}"
+    where.mkdir(mode=0o700, exist_ok=True)
+    names = sorted({hashlib.sha256(str(f.resolve()).encode()).hexdigest()[:24] for f in folders})
+    with ExitStack() as stack:
+        for name in names:
+            stack.enter_context(FileLock(str(where / f"{name}.lock")))
+        yield
+
+
+__all__ = ["BuildOptions", "BuildPlan", "GuideWork", "folder_locks", "lock_path", "resolve"]

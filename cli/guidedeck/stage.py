@@ -1,0 +1,251 @@
+"""The *stage* stage: each package's deck and each guide's lock file, written aside.
+
+Package by package, the guides' cards are given their identities (:mod:`guidedeck.identities`),
+packaged into a deck and written to a temporary file beside its target; a guide's lock file is
+staged once every package holding the guide is. Nothing is in place until the commit
+(:mod:`guidedeck.commit`). A deck whose inputs are those it was last built from, and whose file is
+untouched since, is neither packaged nor rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from guidedeck.cache import deck_digest
+from guidedeck.config import PackageConfig
+from guidedeck.diagnostics import Diagnostic, SourceLoc
+from guidedeck.identities import Identities, notetype_entries
+from guidedeck.identity import stable_number
+from guidedeck.lockfile import Lock, NoteEntry, NotetypeEntry
+from guidedeck.memory import text_digest
+from guidedeck.package import DeckData, NoteData, make_package, package_bytes
+from guidedeck.plan import BuildPlan, GuideWork
+from guidedeck.prepare import GuideChangedError
+from guidedeck.removal import removals
+from guidedeck.report import PackageReport
+from guidedeck.transaction import Transaction
+
+DECK_ID_BASE = 1_400_000_000_000
+
+
+def deck_name(config: PackageConfig, title: str) -> str:
+    """``config.deck``, else ``<prefix>::<guide title>`` (``::`` in titles would nest decks):
+    from the package's own configuration alone."""
+    if config.deck:
+        return config.deck
+    return f"{config.prefix}::{title.replace('::', ':')}"
+
+
+def deck_id(name: str) -> int:
+    """A stable deck id from the deck's name (Anki matches imported decks by name anyway)."""
+    return DECK_ID_BASE + stable_number("deck:" + name, 2**36)
+
+
+@dataclass
+class Staging:
+    """What staging has done so far: files aside in ``txn``, and what failed."""
+
+    plan: BuildPlan
+    ids: Identities
+    txn: Transaction
+    staged: list[int] = field(default_factory=list)
+    """Packages whose deck is staged (or unchanged in place)."""
+    built: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Decks packaged by this build: digests of their inputs and of their bytes (for the cache;
+    not the bytes, which would make memory grow with the number of decks)."""
+    failed: set[Path] = field(default_factory=set)
+    """Guides (resolved) whose lock cannot be written: their decks are not committed either."""
+    notetypes: dict[Path, dict[str, NotetypeEntry]] = field(default_factory=dict)
+    entries: dict[Path, list[NoteEntry]] = field(default_factory=lambda: defaultdict(list))
+    pending: dict[Path, list[GuideWork]] = field(default_factory=lambda: defaultdict(list))
+    """Per guide: its packages not staged yet (its lock waits for them)."""
+    kinds_of: dict[Path, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Per guide: the kinds its packages make."""
+
+    def __post_init__(self) -> None:
+        for work in self.plan.work:
+            self.pending[work.home].append(work)
+            self.kinds_of[work.home].update(k.value for k in work.kinds)
+
+    def package(self, n: int) -> None:
+        """Give package ``n``'s cards their identities and stage its deck and ready locks."""
+        plan, config, pkg = self.plan, self.plan.packages[n], self.plan.report.packages[n]
+        jobs = plan.by_package(n)
+        decks: dict[str, list[NoteData]] = {}
+        media: dict[str, Path] = {}
+        usable = all(work.usable for work in jobs) and all(
+            self._guide(work, config, pkg, decks, media) for work in jobs
+        )
+        if not usable:
+            self.failed.update(work.home for work in jobs)
+            return
+        if not any(decks.values()):
+            self._no_cards(config, pkg)
+            return
+        pkg.ready = True
+        if plan.options.dry_run or not self._deck(n, jobs, decks, media):
+            return
+        self.staged.append(n)
+        for work in jobs:
+            work.packed = b""
+            self.pending[work.home].remove(work)
+            if not self.pending[work.home] and work.home not in self.failed:
+                self._lock(work, pkg)
+
+    def settle(self) -> None:
+        """Leave out every deck a guide of which has a lock that could not be staged (and every
+        lock of a guide in such a deck): a deck and its lock go together."""
+        plan, dropped, changed = self.plan, set(), True
+        while changed:
+            changed = False
+            for n in self.staged:
+                homes = {work.home for work in plan.by_package(n)}
+                if n in dropped or not homes & self.failed:
+                    continue
+                dropped.add(n)
+                self.failed.update(homes)
+                changed = True
+                pkg = plan.report.packages[n]
+                self.txn.discard(pkg.output)
+                if not pkg.problems:
+                    pkg.problems.append(Diagnostic.error(plan.packages[n].loc,
+                        f"{pkg.config.output} not written: a guide of it shares a lock file "
+                        "that could not be written (see above)"))  # fmt: skip
+        self.staged = [n for n in self.staged if n not in dropped]
+        for home in self.failed:
+            if home in plan.locks:
+                self.txn.discard(plan.locks[home])
+
+    def _guide(
+        self, work: GuideWork, config: PackageConfig, pkg: PackageReport,
+        decks: dict[str, list[NoteData]], media: dict[str, Path],
+    ) -> bool:  # fmt: skip
+        """One guide's notes into ``decks`` (False: it cannot be built, said in ``pkg``)."""
+        plan, home = self.plan, work.home
+        where = plan.locks[home]
+        before = self.notetypes.get(home, plan.memory.notetypes(home))
+        types, refused = notetype_entries(before, config.kinds, plan.options.now, where)
+        if refused:
+            pkg.problems.extend(refused)
+            return False
+        self.notetypes[home] = types
+        name = deck_name(config, work.title)
+        try:
+            ready = work.unpack()
+        except GuideChangedError:
+            pkg.problems.append(
+                Diagnostic.error(
+                    SourceLoc(str(work.path), 1),
+                    "the guide changed during the build (and the build cache was removed); "
+                    "nothing written for it: build again",
+                )
+            )
+            return False
+        media.update(ready.media)
+        notes, entries = self.ids.notes_of(work, ready, name)
+        decks.setdefault(name, []).extend(notes)
+        self.entries[home].extend(entries)
+        gone = removals(plan.memory, home, plan.claimed, {k.value for k in work.kinds},
+                        self.kinds_of[home])  # fmt: skip
+        work.report.removed = [r.entry for r in gone.left_now]
+        work.report.removed_before = [r.entry for r in gone.left_before]
+        work.report.dropped = [r.entry for r in gone.dropped]
+        work.report.status["removed"] = len(gone.left_now)
+        return True
+
+    def _no_cards(self, config: PackageConfig, pkg: PackageReport) -> None:
+        if config.scanned:
+            # a file of a scanned folder that teaches nothing (an index, a list of questions
+            # without answers): said, not an error
+            pkg.skipped = True
+            self.plan.report.notices.append(f"{config.guides[0]}: made no cards; no deck written")
+        else:
+            pkg.problems.append(
+                Diagnostic.error(config.loc, f"no cards for {config.output}; nothing written")
+            )
+
+    def _deck(
+        self, n: int, jobs: list[GuideWork], decks: dict[str, list[NoteData]],
+        media: dict[str, Path],
+    ) -> bool:  # fmt: skip
+        """Package and stage the deck (unless the one in place is it); False if it cannot be."""
+        config, pkg = self.plan.packages[n], self.plan.report.packages[n]
+        mtimes: dict[str, int] = {}
+        for work in jobs:
+            for kind_name, entry in self.notetypes[work.home].items():
+                if kind_name in config.kinds:
+                    mtimes[kind_name] = max(mtimes.get(kind_name, 0), entry.mtime)
+        deck_data = [
+            DeckData(deck_id(name), name, "Built by guidedeck.", tuple(notes))
+            for name, notes in decks.items()
+        ]
+        inputs = deck_digest(_plain(deck_data), sorted(mtimes.items()), sorted(media))
+        try:
+            if self.plan.cache.deck_unchanged(pkg.output, inputs):
+                pkg.unchanged = True
+            else:
+                data = package_bytes(make_package(deck_data, mtimes), 0, media)
+                self.txn.stage(pkg.output, data)
+                self.built[n] = (inputs, hashlib.sha256(data).hexdigest())
+        except OSError as exc:
+            pkg.problems.append(
+                Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")
+            )
+            self.failed.update(work.home for work in jobs)
+            return False
+        return True
+
+    def _lock(self, work: GuideWork, pkg: PackageReport) -> None:
+        """Stage the guide's lock: this build's notes, notes of kinds not built (kept as they
+        were), and removed notes."""
+        plan, home = self.plan, work.home
+        built = self.kinds_of[home]
+        gone = removals(plan.memory, home, plan.claimed, built, built)
+        memory = plan.memory
+        kept = [memory.entry(r) for r in gone.dropped]
+        removed = [memory.entry(r) for r in (*gone.left_now, *gone.left_before)]
+        lock = Lock(work.path.name, self.notetypes[home], [*self.entries.pop(home), *kept], removed)
+        text, where = lock.to_text(), plan.locks[home]
+        self.txn.clean(where)
+        if text_digest(text) == memory.lock_digests.get(home, ""):
+            return  # a rebuild without edits leaves the file (and its mtime) alone
+        try:
+            self.txn.stage(where, text.encode("utf-8"))
+        except OSError as exc:
+            pkg.problems.append(
+                Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
+            )
+            self.failed.add(home)
+
+
+def stage(plan: BuildPlan, ids: Identities) -> Staging:
+    """Stage every package of ``plan`` (see the module's docstring)."""
+    staging = Staging(plan, ids, Transaction(plan.options.out_dir))
+    try:
+        for n in range(len(plan.packages)):
+            staging.package(n)
+        staging.settle()
+    except BaseException:
+        staging.txn.rollback()  # interrupted or failed: every file stays as it was
+        raise
+    return staging
+
+
+_NOTE_FIELDS = tuple(f.name for f in fields(NoteData))
+_DECK_FIELDS = tuple(f.name for f in fields(DeckData) if f.name != "notes")
+
+
+def _plain(decks: list[DeckData]) -> list[tuple[object, ...]]:
+    """Every field of ``decks`` and their notes as plain tuples, whose ``repr`` (the deck's
+    digest) is made in C: the dataclasses' own ``repr`` cost a tenth of a cached rebuild."""
+    return [
+        (*(getattr(d, f) for f in _DECK_FIELDS),
+         [tuple(getattr(n, f) for f in _NOTE_FIELDS) for n in d.notes])
+        for d in decks
+    ]  # fmt: skip
+
+
+__all__ = ["DECK_ID_BASE", "Staging", "deck_id", "deck_name", "stage"]
