@@ -144,6 +144,7 @@ def check(
         roots=inputs.roots, cache=Cache.under(out, enabled=not no_cache, writable=False),
     )  # fmt: skip
     report_diagnostics([*inputs.problems, *result.diagnostics], strict)
+    _dropped(result)
     guides = [g for p in result.packages for g in p.guides if g.title]
     cards = sum(sum(g.counts.values()) for g in guides)
     click.echo(f"{len({g.path for g in guides})} guide(s), {cards} card(s): ok", err=True)
@@ -359,6 +360,8 @@ def push_command(
     except PushError as exc:
         raise GuideError(str(exc)) from None
     _push_summary(result, dry_run)
+    if result.build is not None:
+        _dropped(result.build)
     diagnostics = [*inputs.problems, *(result.build.diagnostics if result.build else [])]
     report_diagnostics(diagnostics, strict)
     if result.declined:
@@ -459,6 +462,15 @@ def _summary(result: BuildReport) -> None:
     )
 
 
+def _dropped(result: BuildReport) -> None:
+    """Say which notes belong to kinds their package no longer makes: kept, never deleted."""
+    for where, number, kinds in result.dropped_kinds():
+        click.echo(
+            f"{number} note(s) of {where} are of a kind no longer built ({', '.join(kinds)}: "
+            "not in the package's 'kinds'); they are kept, and never deleted"
+        )
+
+
 def _removed(result: BuildReport) -> None:
     """Say which notes left the guides, with an Anki search that finds exactly them."""
     tense = "would be" if result.dry_run else "are"
@@ -468,5 +480,6 @@ def _removed(result: BuildReport) -> None:
             "delete them. Find them in Anki (Browse) with:"
         )
         click.echo(f"  {search}")
+    _dropped(result)
     for notice in result.notices:
         click.echo(notice)

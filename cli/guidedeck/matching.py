@@ -69,23 +69,12 @@ def match_at_home(plan: BuildPlan, work: GuideWork) -> None:
 
 def match_across(plan: BuildPlan) -> None:
     """Cards still without a note may take one whose guide is gone or that left its guide."""
-    memory, claimed, jobs = plan.memory, plan.claimed, plan.work
-    built: dict[Path, set[str]] = defaultdict(set)
-    for work in jobs:
-        if work.usable:
-            built[work.home].update(k.value for k in work.kinds)
-    pool = [
-        r
-        for r in memory.notes.values()
-        if r.entry.guid not in claimed
-        and (r.home is None or r.entry.kind in built.get(r.home, ()))
-        and current(r.entry)
-    ]
-    slots = [(w, j) for w in jobs if w.usable for j, g in enumerate(w.matched) if g is None]
+    pool = _unclaimed(plan)
+    slots = [(w, j) for w in plan.work if w.usable for j, g in enumerate(w.matched) if g is None]
     if not pool or not slots:
         return
     cards = [work.cards[j] for work, j in slots]
-    entries = memory.with_words(pool)
+    entries = plan.memory.with_words(pool)
     paired = _own_origins(pool, slots)
     found = match(
         entries, cards, hinted=lambda i, j: paired.get(slots[j][0].home) == pool[i].origin
@@ -93,7 +82,22 @@ def match_across(plan: BuildPlan) -> None:
     for (work, j), i in zip(slots, found, strict=True):
         if i is not None:
             work.matched[j] = pool[i].entry.guid
-            claimed.add(pool[i].entry.guid)
+            plan.claimed.add(pool[i].entry.guid)
+
+
+def _unclaimed(plan: BuildPlan) -> list[Remembered]:
+    """Notes no card took at home: of gone guides, or of a kind their guide still makes."""
+    built: dict[Path, set[str]] = defaultdict(set)
+    for work in plan.work:
+        if work.usable:
+            built[work.home].update(k.value for k in work.kinds)
+    return [
+        r
+        for r in plan.memory.notes.values()
+        if r.entry.guid not in plan.claimed
+        and (r.home is None or r.entry.kind in built.get(r.home, ()))
+        and current(r.entry)
+    ]
 
 
 def _own_origins(pool: list[Remembered], slots: list[tuple[GuideWork, int]]) -> dict[Path, Path]:

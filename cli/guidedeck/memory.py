@@ -302,39 +302,47 @@ def load_memory(
     # what a deck cannot say (the card's key and place), so no note is held twice.
     _remember_decks(memory, guides, outputs, out_dir, roots, cache)
     for guide, lock_file in guides.items():
-        try:
-            lock, text = _read_lock(lock_file, cache)
-        except LockError as exc:
-            memory.lock_errors[guide] = Diagnostic.error(
-                SourceLoc(str(lock_file), exc.line),
-                f"{exc}; nothing is written for this guide until the lock is fixed or removed "
-                "(the notes' identities are then read back from the last deck)",
-            )
-            continue
-        memory.notetypes_of[guide] = lock.notetypes
-        memory.lock_digests[guide] = text_digest(text)
-        _remember_lock(memory, lock, guide, lock_file)
-
-    out_resolved = out_dir.resolve()
+        _remember_own_lock(memory, guide, lock_file, cache)
     read_locks = {p.resolve() for p in guides.values()}
     for root in roots:
         for lock_file in _visible_files(root, f"*{LOCK_SUFFIX}"):
             resolved = lock_file.resolve()
-            if resolved in read_locks or resolved.is_relative_to(out_resolved):
-                continue
-            read_locks.add(resolved)
-            try:
-                lock, _text = read_lock(lock_file)
-            except LockError:
-                continue  # reported when its own guide is built
-            named = lock.guide and "/" not in lock.guide and (lock_file.parent / lock.guide)
-            if _guide_beside(lock_file) is not None or (named and named.is_file()):
-                for entry in lock.entries():  # another guide's notes: only never reuse its ids
-                    memory.take(entry)
-                continue
-            _remember_lock(memory, lock, None, lock_file)
-            memory.orphans[lock_file] = {e.guid for e in lock.notes}
+            if resolved not in read_locks and not resolved.is_relative_to(out_dir.resolve()):
+                read_locks.add(resolved)
+                _remember_other_lock(memory, lock_file)
     return memory
+
+
+def _remember_own_lock(memory: Memory, guide: Path, lock_file: Path, cache: Cache) -> None:
+    """The lock of a guide this build makes; a lock that cannot be used is an error of it."""
+    try:
+        lock, text = _read_lock(lock_file, cache)
+    except LockError as exc:
+        memory.lock_errors[guide] = Diagnostic.error(
+            SourceLoc(str(lock_file), exc.line),
+            f"{exc}; nothing is written for this guide until the lock is fixed or removed "
+            "(the notes' identities are then read back from the last deck)",
+        )
+        return
+    memory.notetypes_of[guide] = lock.notetypes
+    memory.lock_digests[guide] = text_digest(text)
+    _remember_lock(memory, lock, guide, lock_file)
+
+
+def _remember_other_lock(memory: Memory, lock_file: Path) -> None:
+    """A lock found beside the guides: another guide's (only its ids are taken), or a gone
+    guide's (its notes may be taken over)."""
+    try:
+        lock, _text = read_lock(lock_file)
+    except LockError:
+        return  # reported when its own guide is built
+    named = lock.guide and "/" not in lock.guide and (lock_file.parent / lock.guide)
+    if _guide_beside(lock_file) is not None or (named and named.is_file()):
+        for entry in lock.entries():  # another guide's notes: only never reuse its ids
+            memory.take(entry)
+        return
+    _remember_lock(memory, lock, None, lock_file)
+    memory.orphans[lock_file] = {e.guid for e in lock.notes}
 
 
 def _remember_decks(
@@ -360,11 +368,7 @@ def _remember_decks(
         package_guides = outputs.get(deck_file.name, ())
         orphaned: set[str] = set()
         for entry, name, deck_name in notes:
-            home = next((g for g in package_guides if g.name == name), None)
-            home = home or next(iter(by_name.get(name, ())), None)
-            if home is None:
-                existing = [f / name for f in folders if name and (f / name).is_file()]
-                home = existing[0].resolve() if existing else None
+            home = _home_of(name, package_guides, by_name, folders)
             if home is None:
                 orphaned.add(entry.guid)
             else:
@@ -373,6 +377,19 @@ def _remember_decks(
             memory.notes[entry.guid] = Remembered(entry, home, deck_file, deck_name, False)
         if orphaned and len(orphaned) == len(notes) and deck_file.name not in outputs:
             memory.orphans[deck_file] = orphaned  # a deck of gone guides only, not rewritten
+
+
+def _home_of(
+    name: str, package: Sequence[Path], by_name: Mapping[str, list[Path]], folders: set[Path]
+) -> Path | None:
+    """The guide a deck's note came from, by its ``Source`` file name: a guide of its package,
+    another guide of this build, or a file of that name in the guides' folders."""
+    home = next((g for g in package if g.name == name), None)
+    home = home or next(iter(by_name.get(name, ())), None)
+    if home is None:
+        existing = [f / name for f in folders if name and (f / name).is_file()]
+        home = existing[0].resolve() if existing else None
+    return home
 
 
 def _deck_records(deck_file: Path, cache: Cache) -> list[tuple[NoteEntry, str, str]]:

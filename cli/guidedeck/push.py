@@ -299,7 +299,16 @@ def import_package(col: Any, package: Path) -> Any:
 
 def apply_plan(col: Any, plan: Plan, policy: str, result: PushReport) -> None:
     """Import, move cards to their decks, drop decks left empty, then the removed-note policy."""
-    # the importer's own account replaces the prediction: it is what the collection now holds
+    _import_all(col, plan, result)
+    _move_cards(col, plan, result)
+    nids = sorted(plan.removed)
+    if nids and policy != "keep":
+        result.acted = _POLICIES[policy](col, plan, nids)
+
+
+def _import_all(col: Any, plan: Plan, result: PushReport) -> None:
+    """Import every package; the importer's own account replaces the prediction (it is what
+    the collection now holds)."""
     for line in plan.decks.values():
         line.added = line.updated = line.unchanged = 0
     for staged, notes in plan.packages:
@@ -315,6 +324,10 @@ def apply_plan(col: Any, plan: Plan, policy: str, result: PushReport) -> None:
                 f"Anki did not take every note of this push ({len(log.conflicting)} "
                 f"conflicting); to undo what it took, restore {result.backup}"
             )
+
+
+def _move_cards(col: Any, plan: Plan, result: PushReport) -> None:
+    """Move cards to their package's deck; remove guidedeck's decks the moves left empty."""
     emptied: set[int] = set()
     for deck, cards in plan.moves.items():
         target = col.decks.id_for_name(deck)
@@ -328,24 +341,35 @@ def apply_plan(col: Any, plan: Plan, policy: str, result: PushReport) -> None:
             continue
         result.emptied.append(deck["name"])
         col.decks.remove([did])
-    nids = sorted(plan.removed)
-    if not nids or policy == "keep":
-        return
-    if policy == "tag":
-        todo = [n for n in nids if REMOVED_TAG not in col.get_note(n).tags]
-        if todo:
-            col.tags.bulk_add(todo, REMOVED_TAG)
-        result.acted = len(todo)
-    elif policy == "suspend":
-        cards = col.db.list(
-            f"select id from cards where queue != -1 and id in {_ids(plan.removed_cards)}"
-        )
-        if cards:
-            col.sched.suspend_cards(cards)
-        result.acted = len(cards)
-    elif policy == "delete":
-        col.remove_notes(nids)
-        result.acted = len(nids)
+
+
+def _tag(col: Any, _plan: Plan, nids: list[int]) -> int:
+    todo = [n for n in nids if REMOVED_TAG not in col.get_note(n).tags]
+    if todo:
+        col.tags.bulk_add(todo, REMOVED_TAG)
+    return len(todo)
+
+
+def _suspend(col: Any, plan: Plan, _nids: list[int]) -> int:
+    cards = col.db.list(
+        f"select id from cards where queue != -1 and id in {_ids(plan.removed_cards)}"
+    )
+    if cards:
+        col.sched.suspend_cards(cards)
+    return len(cards)
+
+
+def _delete(col: Any, _plan: Plan, nids: list[int]) -> int:
+    col.remove_notes(nids)
+    return len(nids)
+
+
+_POLICIES: dict[str, Callable[[Any, Plan, list[int]], int]] = {
+    "tag": _tag,
+    "suspend": _suspend,
+    "delete": _delete,
+}
+"""What each ``--removed`` policy but ``keep`` does to the removed notes; how many it acted on."""
 
 
 def _ids(values: Iterable[int]) -> str:
