@@ -95,7 +95,10 @@ class Transaction:
         """Rename every staged file into place; return the targets, in order."""
         if not self.staged:
             return []
-        pairs = [[str(tmp), str(target)] for target, tmp in self.staged.items()]
+        # absolute: the next build may run from another working folder
+        pairs = [
+            [os.path.abspath(tmp), os.path.abspath(target)] for target, tmp in self.staged.items()
+        ]
         with signals_held():
             if len(pairs) > 1:
                 journal_tmp = write_temporary(self.journal, json.dumps(pairs).encode("utf-8"))

@@ -1,0 +1,61 @@
+"""A commit interrupted after its journal is written is finished by the next build, from any
+working folder (issue #22: the journal held relative paths)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from guidedeck.transaction import JOURNAL, Transaction, recover
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL between the journal and the renames."""
+
+
+def _interrupted_commit(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage a deck and a lock under the relative ``out``, then die right after the journal."""
+    txn = Transaction(out)
+    txn.stage(out / "guide.apkg", b"new deck")
+    txn.stage(Path("guide.guidedeck.lock"), b"new lock")
+    real = Path.replace
+    calls = []
+
+    def replace(self: Path, target: str | Path) -> Path:
+        calls.append(self)
+        if len(calls) > 1:  # the journal is in place; the first rename never happens
+            raise Killed
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    with pytest.raises(Killed):
+        txn.commit()
+    monkeypatch.undo()
+
+
+def test_recover_from_another_working_folder_finishes_the_right_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "out").mkdir(parents=True)
+    elsewhere.mkdir()
+    (project / "out" / "guide.apkg").write_bytes(b"old deck")
+    (project / "guide.guidedeck.lock").write_bytes(b"old lock")
+    monkeypatch.chdir(project)
+    _interrupted_commit(Path("out"), monkeypatch)
+    journal = json.loads((project / "out" / JOURNAL).read_text(encoding="utf-8"))
+    assert all(Path(p).is_absolute() for pair in journal for p in pair)
+
+    monkeypatch.chdir(elsewhere)  # the next build runs from another folder
+    done = recover(project / "out")
+    assert sorted(done) == sorted(
+        [project / "out" / "guide.apkg", project / "guide.guidedeck.lock"]
+    )
+    assert (project / "out" / "guide.apkg").read_bytes() == b"new deck"
+    assert (project / "guide.guidedeck.lock").read_bytes() == b"new lock"
+    assert not (project / "out" / JOURNAL).exists()
+    assert list(elsewhere.iterdir()) == []  # nothing moved into the wrong folder
+    leftovers = [p.name for p in project.rglob("*.tmp")]
+    assert leftovers == []
