@@ -127,3 +127,32 @@ def test_dialect_override(tmp_path: Path) -> None:
 
 def _fields(value: Any) -> str:
     return str(value)
+
+
+HUGE = "word " * 12_000  # 60,000 characters in one paragraph: no block to cut between
+LAYOUTS = {
+    "details": (
+        "# Shell\n\n<details>\n<summary><b>What does the sticky bit do?</b></summary><br>\n\n"
+        f"{HUGE}\n\n</details>\n\n<details>\n<summary><b>What is a pipe?</b></summary><br>\n\n"
+        "It connects one command's output to another's input.\n\n</details>\n"
+    ),
+    "numbered": (
+        "# Kubernetes\n\n1.  ### What is a Pod?\n\n"
+        f"    {HUGE}\n\n2.  ### What is a Service?\n\n"
+        "    A stable name in front of Pods.\n\n3.  ### What is a Node?\n\n    A machine.\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_other_conventions_go_through_the_finishing_passes(layout: str, tmp_path: Path) -> None:
+    """A 60,000-character answer is shortened with a warning, as a Quick Check's text is."""
+    guide = tmp_path / "guide.md"
+    guide.write_text(LAYOUTS[layout], encoding="utf-8")
+    read = read_guide(guide)
+    assert read.result is not None
+    (longest,) = [s for s in read.result.guide.scenarios if "word word" in s.answer]
+    assert len(longest.answer) <= 20_000 + len("\n\n… (shortened)")
+    warnings = [d.message for d in read.diagnostics if "shortened" in d.message]
+    found = re.fullmatch(r"card text of ([\d,]+) characters shortened to 20,000", warnings[0])
+    assert found and int(found.group(1).replace(",", "")) >= 59_999, read.diagnostics

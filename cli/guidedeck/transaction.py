@@ -97,7 +97,8 @@ class Transaction:
             return []
         # absolute: the next build may run from another working folder
         pairs = [
-            [os.path.abspath(tmp), os.path.abspath(target)] for target, tmp in self.staged.items()
+            [str(Path(tmp).absolute()), str(target.absolute())]
+            for target, tmp in self.staged.items()
         ]
         with signals_held():
             if len(pairs) > 1:

@@ -16,7 +16,7 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import Fact, Guide
 from guidedeck.parse.blocks import Block, Source, build_tree
 from guidedeck.parse.dialects import DIALECTS, Context, by_name
-from guidedeck.parse.extract import Extracted, extract, slugify
+from guidedeck.parse.extract import Extracted, finish, slugify, walk
 from guidedeck.parse.mdx import mdx_plugin
 from guidedeck.parse.nesting import nesting_guard_plugin
 from guidedeck.parse.table import lean_table_plugin
@@ -148,8 +148,9 @@ def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
     # markdown-it turns NUL into U+FFFD; slicing must see the same text its maps refer to
     source = Source(text.replace("\0", "\ufffd"))
     tree = build_tree(tokens)
-    extracted = extract(path, source, tree)
-    _add_dialect(extracted, path, source, tree, dialect)
+    state = walk(path, source, tree)
+    _add_dialect(state.out, path, source, tree, dialect)
+    extracted = finish(state)  # every plugin's cards, the dialect's too
     stem = PurePath(path).stem
     title = extracted.title
     diagnostics = list(extracted.diagnostics)

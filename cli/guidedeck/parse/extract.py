@@ -51,7 +51,13 @@ def flatten(blocks: list[Block], known: frozenset[str] = COMPONENTS) -> Iterator
 def extract(
     path: str, source: Source, tree: list[Block], rules: Sequence[Rule] = RULES
 ) -> Extracted:
-    """Every card ``rules`` find in ``tree`` (the guide's top-level blocks)."""
+    """Every card ``rules`` find in ``tree`` (the guide's top-level blocks), finished."""
+    return finish(walk(path, source, tree, rules))
+
+
+def walk(path: str, source: Source, tree: list[Block], rules: Sequence[Rule] = RULES) -> State:
+    """Offer each top-level block of ``tree`` to ``rules``; the cards they found, unfinished
+    (other plugins may add theirs before :func:`finish`)."""
     state = State(path, source)
     _report_structure(state, tree)
     known = frozenset(name for rule in rules for name in rule.components)
@@ -85,6 +91,12 @@ def extract(
     for rule in rules:
         if rule.finish is not None:
             rule.finish(state)
+    return state
+
+
+def finish(state: State) -> Extracted:
+    """What concerns every card, whichever plugin made it: repeated quizzes, the part names of
+    a question's contrasts, code languages, and text too long for a card."""
     _check_duplicate_quizzes(state)
     _name_contrast_parts(state)
     _infer_languages(state)
@@ -246,7 +258,13 @@ def _cap_texts(state: State) -> None:
         for c in out.contrasts
     ]
     out.scenarios = [
-        replace(s, scenario=cap(s.scenario, s.loc), challenge=cap(s.challenge, s.loc))
+        replace(
+            s,
+            scenario=cap(s.scenario, s.loc),
+            challenge=cap(s.challenge, s.loc),
+            answer=cap(s.answer, s.loc),
+            reveals=tuple(replace(r, text=cap(r.text, r.loc)) for r in s.reveals),
+        )
         for s in out.scenarios
     ]
 
@@ -269,4 +287,4 @@ def _all_blocks(tree: list[Block]) -> Iterator[Block]:
         yield from block.walk()
 
 
-__all__ = ["Extracted", "extract", "flatten", "slugify"]
+__all__ = ["Extracted", "extract", "finish", "flatten", "slugify", "walk"]
