@@ -78,3 +78,21 @@ def test_local_images_travel_with_the_deck(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     page = next(p for p in (tmp_path / "pv").glob("*.html") if p.name != "index.html")
     assert page.read_text(encoding="utf-8").count('src="data:image/png;base64,') >= 2
+
+
+def test_every_command_reports_the_images_it_cannot_show(tmp_path: Path) -> None:
+    """One prepare stage for every command: ``list`` reports image problems as build does."""
+    guide = tmp_path / "guides" / "diagrams.md"
+    (guide.parent / "img").mkdir(parents=True)
+    guide.write_text(GUIDE, encoding="utf-8")
+    (guide.parent / "img" / "dns.png").write_bytes(png((200, 0, 0)))
+    (guide.parent / "img" / "tls.png").write_bytes(png((0, 0, 200)))
+    for command in ("check", "list", "build", "preview"):
+        out = tmp_path / f"out-{command}"
+        extra = [] if command == "list" else ["--out", str(out)]
+        result = CliRunner().invoke(main, [command, str(guide), *extra])
+        assert result.exit_code == 0, (command, result.output)
+        assert f"{guide}:9:1: warning: image https://example.com/lb.png is on the web" in (
+            result.output
+        ), command
+        assert f"{guide}:10:1: warning: image 'img/cache.png' not found" in result.output, command

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from guidedeck.build import BuildReport
     from guidedeck.inputs import Inputs
+    from guidedeck.models import Card
 
 
 def _as_paths(ctx: click.Context, param: click.Parameter, value: object) -> object:
@@ -165,22 +166,12 @@ def list_cards(
     import json
 
     from guidedeck.cards import KINDS
-    from guidedeck.guides import read_guide
     from guidedeck.listing import card_dict, summary
 
     if kind is not None and kind not in KINDS:
         raise click.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
     inputs = _inputs(paths, strict, dialect)
-    kinds = {p: set(c.kinds) for c in inputs.packages for p in c.guides}
-    dialects = {p: c.dialect for c in inputs.packages for p in c.guides}
-    files = [read_guide(path, dialects[path]) for path in inputs.guides]
-    cards = [
-        c
-        for f in files
-        if f.result
-        for c in f.result.guide.cards
-        if c.kind in kinds[f.path] and (kind is None or c.kind.value == kind)
-    ]
+    cards, diagnostics = _listed(inputs, kind)
     if fmt == "json":
         click.echo(json.dumps([card_dict(c) for c in cards], indent=2, ensure_ascii=False))
     else:
@@ -189,7 +180,25 @@ def list_cards(
         click.echo(f"{'KIND':<9} {'SOURCE':<{width}} CARD")
         for kind_name, source, text in rows:
             click.echo(f"{kind_name:<9} {source:<{width}} {text}")
-    report_diagnostics([*inputs.problems, *(d for f in files for d in f.diagnostics)], strict)
+    report_diagnostics([*inputs.problems, *diagnostics], strict)
+
+
+def _listed(inputs: Inputs, kind: str | None) -> tuple[list[Card], list[Diagnostic]]:
+    """Every guide's cards (of ``kind``) and problems, through the prepare stage a build uses;
+    a guide in several packages once."""
+    from guidedeck.prepare import prepare_all
+
+    cards: list[Card] = []
+    diagnostics: list[Diagnostic] = []
+    seen: set[Path] = set()
+    prepared = prepare_all(inputs.packages, strict=False, models=True)
+    for ready in prepared:
+        if ready.path in seen:
+            continue
+        seen.add(ready.path)
+        diagnostics.extend(ready.diagnostics)
+        cards.extend(c for c in ready.models if kind is None or c.kind == kind)
+    return cards, diagnostics
 
 
 @main.command(name="build")

@@ -77,6 +77,8 @@ class Prepared:
     """Images the cards show: name in the package -> file."""
     deps: dict[str, str] = field(default_factory=dict)
     """Files besides the guide the cards were made from (images) -> their content digest."""
+    models: tuple[Card, ...] = ()
+    """The cards as parsed, when asked for (``list``); a build needs only what they render to."""
 
 
 def render(card: Card, guide: Guide, **options: Any) -> dict[str, str]:
@@ -94,16 +96,19 @@ def prepare(
     strict: bool,
     shuffle: bool = False,
     dialect: str = "auto",
+    models: bool = False,
     data: bytes | None = None,
 ) -> Prepared:
-    """Read (unless ``data`` holds the guide's bytes), parse and render one guide; runs in a
-    worker process when ``--jobs`` > 1."""
+    """Read (unless ``data`` holds the guide's bytes), parse and render one guide (``models``:
+    keeping its card models); runs in a worker process when ``--jobs`` > 1."""
     read = read_guide(path, dialect, data)
     if read.result is None or not read.usable(strict):
         return Prepared(path, read.diagnostics)
     guide = read.result.guide
     cards = [c for c in guide.cards if c.kind in kinds]
     out = Prepared(path, read.diagnostics, guide.title, guide.slug, usable=True)
+    if models:
+        out.models = tuple(cards)
     media = Media(path.parent)
     for card, (key, pos) in zip(cards, card_keys(guide, cards), strict=True):
         fields = render(card, guide, shuffle=shuffle, media=media)
@@ -136,9 +141,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str]
+_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str, bool]
 """What preparing a guide depends on besides its bytes: path, kinds, tags, strict, shuffle,
-dialect (the configuration that applies to it)."""
+dialect (the configuration that applies to it), and whether to keep its card models."""
 
 
 def _read(path: Path) -> bytes | None:
@@ -184,7 +189,7 @@ def _reloader(cache: Cache, slot: str, key: str, job: _Work) -> Reload:
 
 
 def _prepared(
-    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache
+    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache, models: bool
 ) -> Generator[tuple[bytes, Reload | None], None, None]:
     """Every guide of ``packages`` prepared and packed, in order: from ``cache`` when it holds
     the guide as it is, else prepared (with ``jobs`` > 1 in worker processes) and stored there.
@@ -194,7 +199,7 @@ def _prepared(
     At most two guides per worker are in flight, so unread results never pile up.
     """
     work: list[_Work] = [
-        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect)
+        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect, models)
         for c in packages
         for path in c.guides
     ]
@@ -227,11 +232,12 @@ Stream = Generator[tuple[bytes, Reload | None], None, None]
 
 @contextmanager
 def prepared_guides(
-    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache
-) -> Iterator[Stream]:
+    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache,
+    models: bool = False,
+) -> Iterator[Stream]:  # fmt: skip
     """:func:`_prepared` as a block: leaving it stops the worker pool, also when a build
     fails half-way."""
-    stream = _prepared(packages, strict, jobs, cache)
+    stream = _prepared(packages, strict, jobs, cache, models)
     try:
         yield stream
     finally:
@@ -239,11 +245,12 @@ def prepared_guides(
 
 
 def prepare_all(
-    packages: Sequence[PackageConfig], strict: bool, cache: Cache | None = None, jobs: int = 1
-) -> Iterator[Prepared]:
+    packages: Sequence[PackageConfig], strict: bool, cache: Cache | None = None, jobs: int = 1,
+    models: bool = False,
+) -> Iterator[Prepared]:  # fmt: skip
     """Every guide of ``packages`` prepared, in order, as a build prepares it (the one prepare
-    stage of build, check, list, preview, serve and push)."""
-    with prepared_guides(packages, strict, jobs, cache or Cache(None)) as stream:
+    stage of build, check, list, preview, serve and push); ``models``: with its card models."""
+    with prepared_guides(packages, strict, jobs, cache or Cache(None), models) as stream:
         for packed, _reload in stream:
             ready: Prepared = unpack(packed)
             yield ready
