@@ -296,3 +296,33 @@ def test_preview_command_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     result = CliRunner().invoke(main, ["preview", str(tmp_path / "missing.md")])
     assert result.exit_code == 1 and "no such file or folder" in result.output
     assert "Traceback" not in result.output
+
+
+def test_preview_shows_the_id_the_note_really_has(tmp_path: Path) -> None:
+    """A card whose key changed (a typo fixed in its question) keeps its note's ``ID``: the
+    preview shows that one, as Anki holds it, not the card's new key (issue #22)."""
+    import html
+
+    from tests.anki_engine import fresh_collection, import_package
+    from tests.test_push import QUIZ_AFTER, QUIZ_BEFORE
+
+    (guide,) = copy_guides(tmp_path / "guides", FIXTURES / "updates" / "v1.md")
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", str(guide), "--out", str(out)]).exit_code == 0
+    guide.write_text(guide.read_text("utf-8").replace(QUIZ_BEFORE, QUIZ_AFTER), "utf-8")
+    site = tmp_path / "site"
+    args = ["preview", str(guide), "--out", str(site), "--decks", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    page = "\n".join(p.read_text("utf-8") for p in site.glob("*.html") if p.name != "index.html")
+    assert CliRunner().invoke(main, ["build", str(guide), "--out", str(out)]).exit_code == 0
+    col = fresh_collection(tmp_path / "anki")
+    try:
+        import_package(col, out / "v1.apkg")
+        ids = [col.get_note(n)["ID"] for n in col.find_notes('"note:guidedeck*"')]
+    finally:
+        col.close()
+    (quiz_id,) = [i for i in ids if "whcih" in i]  # born before the typo was fixed
+    assert html.escape(quiz_id) in page
+    assert "which-protocol-guarantees" not in page  # the new key is not its ID
+    assert all(html.escape(i) in page for i in ids if "/quiz/" in i)  # quizzes carry their ID

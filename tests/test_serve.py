@@ -191,3 +191,36 @@ def test_ctrl_c_ends_it_cleanly(guides: Path, tmp_path: Path) -> None:
     assert code == 0
     assert output.splitlines()[-1] == "stopped"
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
+def test_serve_build_prepares_each_changed_guide_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    """With ``--build``, the decks and the preview come from one prepare stage (issue #22: every
+    changed guide was prepared twice, into two caches)."""
+    import guidedeck.prepare
+    from guidedeck.serve import Options, Server
+
+    guides = copy_guides(tmp_path / "guides", SAMPLE, FIXTURES / "parse" / "tables.md")
+    prepared: list[Path] = []
+    real = guidedeck.prepare.prepare
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        prepared.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(guidedeck.prepare, "prepare", counting)
+    options = Options((tmp_path / "guides",), tmp_path / "out", cached=cached, write_decks=True,
+                      jobs=1)  # fmt: skip
+    server = Server(options, lambda _line: None)
+    site = server.rebuild()
+    assert all(d.severity.value == "warning" for d in site.problems) and site.cards > 20
+    assert sorted(prepared) == sorted(guides)  # each once, not once per cache
+    assert {p.name for p in (tmp_path / "out").glob("*.apkg")} == {
+        "backend-basics.apkg", "tables.apkg"
+    }  # fmt: skip
+    prepared.clear()
+    guides[1].write_text(guides[1].read_text("utf-8") + "\nMore.\n", "utf-8")
+    server.rebuild(guides[1:])
+    assert prepared == ([guides[1]] if cached else sorted(guides))

@@ -259,13 +259,17 @@ def _check_out(out: Path) -> None:
 @main.command(name="preview")
 @PATHS
 @_out_option("build/preview", "HTML pages")
+@click.option(
+    "--decks", type=click.Path(), callback=_as_paths, default="build", show_default=True,
+    help="Folder of the decks last built: the cards show the note IDs a build there gives.",
+)  # fmt: skip
 @click.option("--open", "open_page", is_flag=True, help="Open the preview in a browser.")
 @STRICT
 @DIALECT
 @NO_CACHE
 def preview_command(
-    paths: tuple[Path, ...], out: Path, open_page: bool, strict: bool, dialect: str | None,
-    no_cache: bool,
+    paths: tuple[Path, ...], out: Path, decks: Path, open_page: bool, strict: bool,
+    dialect: str | None, no_cache: bool,
 ) -> None:  # fmt: skip
     """Write an offline HTML preview of every card, front and back, at phone width."""
     from guidedeck.cache import Cache
@@ -274,7 +278,7 @@ def preview_command(
     _check_out(out)
     inputs = _inputs(paths, strict, dialect)
     cache = Cache.under(out, enabled=not no_cache)
-    report = preview(inputs.packages, out, strict=strict, cache=cache)
+    report = preview(inputs.packages, out, strict=strict, cache=cache, decks_dir=decks)
     cards = sum(len(deck.cards) for deck in report.decks)
     if report.index is not None:
         click.echo(f"{len(report.decks)} deck(s), {cards} card(s): {report.index}")

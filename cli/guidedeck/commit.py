@@ -92,14 +92,17 @@ def _after(plan: BuildPlan, staging: Staging) -> None:
 
 
 @contextmanager
-def staged_build(
-    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None
-) -> Iterator[StagedBuild]:
-    """The build's stages up to staging; the caller commits (or not). The folders' locks are
-    held until the block ends."""
+def matched_build(
+    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None,
+    *, finish_interrupted: bool = True, keep_cache: bool = False,
+) -> Iterator[tuple[BuildPlan, Identities]]:  # fmt: skip
+    """The build's stages up to matching, and the identity allocator: what ``preview`` shows
+    and :func:`staged_build` stages. The folders' locks are held until the block ends;
+    ``finish_interrupted``: first finish the commit of a build that was stopped;
+    ``keep_cache``: keep a first cache even if no deck is written (a preview writes none)."""
     plan = resolve(packages, options, cache)  # resolve inputs
-    with folder_locks(plan.folders), _finishing(plan):
-        if recovered := recover(options.out_dir):
+    with folder_locks(plan.folders), _finishing(plan, keep_cache):
+        if finish_interrupted and (recovered := recover(options.out_dir)):
             plan.report.notices.append(f"finished {len(recovered)} file(s) of a build that "
                                        "was stopped while writing them")  # fmt: skip
         plan.memory = load_memory(plan.locks, _outputs(plan), options.out_dir, plan.roots,
@@ -108,7 +111,15 @@ def staged_build(
         with prepared_guides(plan.packages, options.strict, options.jobs, plan.cache) as guides:
             match_as_prepared(plan, guides)  # prepare, match at home
         match_across(plan)  # match across guides
-        ids = Identities(plan.memory, options.now)  # assign identities
+        yield plan, Identities(plan.memory, options.now)  # assign identities
+
+
+@contextmanager
+def staged_build(
+    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None
+) -> Iterator[StagedBuild]:
+    """The build's stages up to staging; the caller commits (or not)."""
+    with matched_build(packages, options, cache) as (plan, ids):
         staged = StagedBuild(plan, stage(plan, ids))  # stage
         try:
             yield staged  # commit (the caller's)
@@ -123,16 +134,17 @@ def staged_build(
 
 
 @contextmanager
-def _finishing(plan: BuildPlan) -> Iterator[None]:
-    """Whatever happens, the cache files of a first build are kept only if it wrote decks."""
+def _finishing(plan: BuildPlan, keep: bool) -> Iterator[None]:
+    """Whatever happens, the cache files of a first build are kept only if it wrote decks (or
+    ``keep``)."""
     try:
         yield
     finally:
-        plan.cache.finish(keep=any(p.written for p in plan.report.packages))
+        plan.cache.finish(keep=keep or any(p.written for p in plan.report.packages))
 
 
 def _outputs(plan: BuildPlan) -> dict[str, list[Path]]:
     return {c.output: [p.resolve() for p in c.guides] for c in plan.packages}
 
 
-__all__ = ["StagedBuild", "staged_build"]
+__all__ = ["StagedBuild", "matched_build", "staged_build"]

@@ -24,7 +24,7 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import CardKind
 from guidedeck.notetypes import design, stylesheet
 from guidedeck.package import write_atomic
-from guidedeck.prepare import prepare_all
+from guidedeck.plan import BuildOptions
 from guidedeck.resources import data_dir
 from guidedeck.slugs import slugify
 from guidedeck.stage import deck_name
@@ -116,28 +116,35 @@ def collect(
     strict: bool = False,
     cache: Cache | None = None,
     jobs: int = 1,
+    decks_dir: Path = Path("build"),
 ) -> tuple[list[PreviewDeck], list[Diagnostic], dict[str, Path]]:
-    """Every guide of ``packages`` prepared as a build prepares it, grouped into decks."""
+    """Every guide of ``packages`` as a build in ``decks_dir`` makes it, grouped into decks:
+    prepared, matched to the notes remembered there and beside the guides, each note with the
+    ``ID`` the build gives it. Nothing is written."""
+    from guidedeck.commit import matched_build
+
     decks: dict[str, PreviewDeck] = {}
-    diagnostics: list[Diagnostic] = []
-    seen: set[Path] = set()
     images: dict[str, Path] = {}
-    prepared = prepare_all(packages, strict, cache, jobs)
-    for config in packages:
-        for path in config.guides:
-            ready = next(prepared)
-            if path.resolve() not in seen:  # a guide in two packages: its problems once
-                diagnostics.extend(ready.diagnostics)
-                seen.add(path.resolve())
-            if not ready.usable:
+    options = BuildOptions(decks_dir, strict, dry_run=True, jobs=jobs)
+    with matched_build(packages, options, cache, finish_interrupted=False, keep_cache=True) as (
+        plan,
+        ids,
+    ):
+        for work in plan.work:
+            if not work.usable:
                 continue
-            name = deck_name(config, ready.title)
+            config = plan.packages[work.package]
+            ready = work.unpack()
+            name = deck_name(config, work.title)
+            notes, _entries = ids.notes_of(work, ready, name)
             images.update(ready.media)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
-            for card in ready.cards:
-                fields = {"ID": html.escape(card.candidate.key), **card.fields}
+            for card, note in zip(ready.cards, notes, strict=True):
+                fields = {**note.fields, "ID": html.escape(note.fields["ID"])}
                 front, back = card_sides(card.kind, fields)
                 deck.cards.append(PreviewCard(card.kind, card.source, front, back))
+    # a guide in two packages: its problems once
+    diagnostics = list(dict.fromkeys(plan.report.diagnostics))
     return list(decks.values()), diagnostics, images
 
 
@@ -280,13 +287,11 @@ def preview(
     *,
     strict: bool = False,
     cache: Cache | None = None,
+    decks_dir: Path = Path("build"),
 ) -> PreviewReport:
-    """Write ``index.html`` and a page per deck into ``out_dir``; report problems."""
-    cache = cache or Cache(None)
-    try:
-        decks, diagnostics, images = collect(packages, strict, cache)
-    finally:
-        cache.finish(keep=True)
+    """Write ``index.html`` and a page per deck into ``out_dir``, each note with the ``ID`` a
+    build into ``decks_dir`` gives it; report problems."""
+    decks, diagnostics, images = collect(packages, strict, cache, decks_dir=decks_dir)
     report = PreviewReport(decks, None, diagnostics)
     inline_images(decks, images)
     try:

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -109,23 +110,24 @@ class Server:
     def _site(self) -> tuple[Site, str]:
         opts = self.options
         inputs = resolve(opts.paths, opts.dialect)
-        cache = Cache.under(opts.out / "preview", enabled=opts.cached)
-        try:
-            decks, problems, images = collect(inputs.packages, opts.strict, cache, opts.jobs)
-        finally:
-            cache.finish(keep=True)
-        problems = [*inputs.problems, *problems]
-        note = f"; {cache.hits} guide(s) from the cache" if cache.hits else ""
-        if opts.write_decks and inputs.packages:
-            decks_cache = Cache.under(opts.out, enabled=opts.cached)
-            report = build(
-                inputs.packages, opts.out, strict=opts.strict,
-                roots=inputs.roots, jobs=opts.jobs, cache=decks_cache,
-            )  # fmt: skip
-            seen = set(problems)
-            problems += [d for d in report.diagnostics if d not in seen]
-            written = sum(p.written and not p.unchanged for p in report.packages)
-            note += f"; {written} deck(s) written to {opts.out}"
+        with self._cache() as cache:
+            note, problems = "", list(inputs.problems)
+            reused: int | None = None  # guides from the cache: the build's, when it ran
+            if opts.write_decks and inputs.packages:
+                # built first: the preview then takes every guide from the cache, prepared once
+                report = build(inputs.packages, opts.out, strict=opts.strict, roots=inputs.roots,
+                               jobs=opts.jobs, cache=cache)  # fmt: skip
+                problems += report.diagnostics
+                written = sum(p.written and not p.unchanged for p in report.packages)
+                note, reused = f"; {written} deck(s) written to {opts.out}", report.reused
+            hits = cache.hits
+            decks, found, images = collect(
+                inputs.packages, opts.strict, cache, opts.jobs, decks_dir=opts.out
+            )
+        problems = list(dict.fromkeys([*problems, *found]))
+        reused = cache.hits - hits if reused is None else reused
+        if reused:
+            note = f"; {reused} guide(s) from the cache" + note
         inline_images(decks, images)
         live = Live(tuple(problems))
         site = Site(problems=problems, cards=sum(len(d.cards) for d in decks))
@@ -136,6 +138,18 @@ class Server:
             site.pages[name] = text.replace(TAG_MARK, tag, 1).encode("utf-8")
             site.tags[name] = tag
         return site, note
+
+    @contextlib.contextmanager
+    def _cache(self) -> Iterator[Cache]:
+        """The cache a rebuild prepares through: the decks' with ``--build`` (so the preview
+        prepares nothing again), else the preview's own; with the cache off, one that lasts
+        this rebuild only."""
+        opts = self.options
+        if opts.cached:
+            yield Cache.under(opts.out if opts.write_decks else opts.out / "preview")
+            return
+        with tempfile.TemporaryDirectory(prefix="guidedeck-serve-") as scratch:
+            yield Cache.under(Path(scratch))
 
     def _publish(self, site: Site) -> None:
         with self.changed:
