@@ -8,6 +8,7 @@ later.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from guidedeck.diagnostics import SourceLoc
 from guidedeck.kinds import CardKind
@@ -186,11 +187,16 @@ class Guide:
     facts: tuple[Fact, ...]
     contrasts: tuple[Contrast, ...]
     scenarios: tuple[Scenario, ...]
+    others: tuple[Any, ...] = ()
+    """Cards of kinds registered beside the four (:mod:`guidedeck.cards`): frozen models with
+    a ``loc``, a ``kind`` and a ``section``, made by the kind's own parser rule."""
 
     @property
     def cards(self) -> tuple[Card, ...]:
         """All card models in source order."""
-        every: list[Card] = [*self.quizzes, *self.facts, *self.contrasts, *self.scenarios]
+        every: list[Card] = [
+            *self.quizzes, *self.facts, *self.contrasts, *self.scenarios, *self.others
+        ]  # fmt: skip
         every.sort(key=lambda c: (c.loc.line, c.loc.col))
         return tuple(every)
 

@@ -169,7 +169,7 @@ def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
         )
         title = stem.replace("-", " ").replace("_", " ").strip() or "Untitled guide"
     kept: dict[str, list[Any]] = {}
-    for name in ("quizzes", "facts", "contrasts", "scenarios"):
+    for name in ("quizzes", "facts", "contrasts", "scenarios", "others"):
         kept[name] = []
         for card in getattr(extracted, name):
             if _unencodable(card):
@@ -185,6 +185,7 @@ def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
         facts=tuple(kept["facts"]),
         contrasts=tuple(kept["contrasts"]),
         scenarios=tuple(kept["scenarios"]),
+        others=tuple(kept["others"]),
     )
     diagnostics.sort(key=lambda d: (d.loc.line, d.loc.col))
     return ParseResult(guide, tuple(diagnostics))

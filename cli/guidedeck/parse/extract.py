@@ -17,8 +17,9 @@ from dataclasses import replace
 import yaml
 
 from guidedeck.models import Answer, Contrast, Question, Quiz
+from guidedeck.parse import family
 from guidedeck.parse.blocks import Block, Source
-from guidedeck.parse.family import COMPONENTS, RULES
+from guidedeck.parse.family import COMPONENTS
 from guidedeck.parse.family.question_sections import QUESTION
 from guidedeck.parse.family.state import Extracted, Rule, State, Visited, heading_level
 from guidedeck.parse.sections import is_runner
@@ -49,15 +50,19 @@ def flatten(blocks: list[Block], known: frozenset[str] = COMPONENTS) -> Iterator
 
 
 def extract(
-    path: str, source: Source, tree: list[Block], rules: Sequence[Rule] = RULES
+    path: str, source: Source, tree: list[Block], rules: Sequence[Rule] | None = None
 ) -> Extracted:
     """Every card ``rules`` find in ``tree`` (the guide's top-level blocks), finished."""
     return finish(walk(path, source, tree, rules))
 
 
-def walk(path: str, source: Source, tree: list[Block], rules: Sequence[Rule] = RULES) -> State:
-    """Offer each top-level block of ``tree`` to ``rules``; the cards they found, unfinished
+def walk(
+    path: str, source: Source, tree: list[Block], rules: Sequence[Rule] | None = None
+) -> State:
+    """Offer each top-level block of ``tree`` to ``rules`` (by default the rule list as it is
+    now: a kind of card may register its own rule there); the cards they found, unfinished
     (other plugins may add theirs before :func:`finish`)."""
+    rules = family.RULES if rules is None else rules
     state = State(path, source)
     _report_structure(state, tree)
     known = frozenset(name for rule in rules for name in rule.components)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import Contrast, Fact, Question, Quiz, Scenario
@@ -27,6 +28,8 @@ class Extracted:
     facts: list[Fact] = field(default_factory=list)
     contrasts: list[Contrast] = field(default_factory=list)
     scenarios: list[Scenario] = field(default_factory=list)
+    others: list[Any] = field(default_factory=list)
+    """Cards of kinds registered beside the four (:mod:`guidedeck.cards`), by their own rules."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
