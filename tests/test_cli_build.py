@@ -193,3 +193,30 @@ def test_progress_bar_on_a_terminal_for_multi_guide_builds(
     with cli._progress(1) as advance:  # one guide: no bar
         advance(guides / "one.md")
     assert quiet.getvalue() == ""
+
+
+def test_a_loose_guides_deck_name_ignores_the_other_paths(tmp_path: Path) -> None:
+    """A package's deck names follow from its own configuration: a guide given alone is
+    ``Interview Guides::<title>`` whether or not a folder with a ``decks.yaml`` (and its own
+    ``deck_prefix``) is built beside it (issue #22)."""
+    from guidedeck.build import build
+    from guidedeck.inputs import resolve
+    from guidedeck.memory import read_deck
+
+    project = tmp_path / "project"
+    copy_guides(project, PARSE / "tables.md")
+    (project / "decks.yaml").write_text(
+        "version: 1\ndefaults:\n  deck_prefix: Prep\npackages:\n  - guides: [tables.md]\n",
+        encoding="utf-8",
+    )
+    (loose,) = copy_guides(tmp_path / "loose", PARSE / "quick_check.md")
+    names = {}
+    for label, paths in (("alone", [loose]), ("beside", [project, loose])):
+        inputs = resolve(paths)
+        out = tmp_path / f"out-{label}"
+        build(inputs.packages, out, roots=inputs.roots, now=1_700_000_000)
+        names[label] = {n.deck for n in read_deck(out / "quick_check.apkg")}
+        if label == "beside":
+            assert {n.deck for n in read_deck(out / "tables.apkg")} == {"Prep::Table Variants"}
+    assert names["alone"] == names["beside"]
+    assert all(name.startswith("Interview Guides::") for name in names["alone"])
