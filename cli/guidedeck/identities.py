@@ -15,7 +15,7 @@ from pathlib import Path
 
 from guidedeck.cards import KINDS
 from guidedeck.diagnostics import Diagnostic, SourceLoc
-from guidedeck.identity import NoteIds, guid_for_key, uniquify
+from guidedeck.identity import NoteIds, Taken, guid_for_key, uniquify
 from guidedeck.kinds import CardKind
 from guidedeck.lockfile import NoteEntry, NotetypeEntry
 from guidedeck.memory import Memory
@@ -31,8 +31,8 @@ class Identities:
 
     memory: Memory
     now: int
-    guids: set[str] = field(init=False)
-    ids: set[str] = field(init=False)
+    guids: Taken[str] = field(init=False)
+    ids: Taken[str] = field(init=False)
     """Every ``ID`` remembered and every one this build gave out."""
     note_ids: NoteIds = field(init=False)
     used_ids: set[str] = field(default_factory=set)
@@ -45,8 +45,9 @@ class Identities:
     """(old deck, new deck) -> how many continued notes changed deck."""
 
     def __post_init__(self) -> None:
-        self.guids, self.ids = set(self.memory.guids), set(self.memory.ids)
-        self.note_ids = NoteIds(self.now, set(self.memory.nids))
+        # views of what the record holds: a copy of each would grow with the number of notes
+        self.guids, self.ids = Taken(self.memory.guids), Taken(self.memory.ids)
+        self.note_ids = NoteIds(self.now, Taken(self.memory.nids))
         self.fresh_mtime = max(self.now, self.memory.high_water + 1)
 
     def new(self, key: str) -> tuple[str, str, int]:

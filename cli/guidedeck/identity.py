@@ -29,7 +29,9 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from guidedeck.cards import KINDS
 from guidedeck.lockfile import NoteEntry
@@ -72,6 +74,24 @@ def stable_number(key: str, span: int) -> int:
     return _digest("n:" + key) % span
 
 
+T = TypeVar("T")
+
+
+class Taken(Generic[T]):
+    """What is taken: a set read from elsewhere (never changed) and what was taken since."""
+
+    def __init__(self, before: AbstractSet[T]) -> None:
+        self.before = before
+        self.since: set[T] = set()
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.since or value in self.before
+
+    def add(self, value: T) -> None:
+        """Take ``value``."""
+        self.since.add(value)
+
+
 class NoteIds:
     """Note ids for new notes: milliseconds counting down from the build time.
 
@@ -80,7 +100,7 @@ class NoteIds:
     lets ``nid:`` searches find them on desktop and on a phone.
     """
 
-    def __init__(self, now: int, taken: set[int]) -> None:
+    def __init__(self, now: int, taken: set[int] | Taken[int]) -> None:
         self.next = now * 1000 - 1
         self.taken = taken
 
@@ -122,7 +142,7 @@ def card_keys(guide: Guide, cards: Sequence[Card]) -> list[tuple[str, int]]:
     return list(zip(uniquify(keys, set()), positions, strict=True))
 
 
-def uniquify(keys: Iterable[str], taken: set[str]) -> list[str]:
+def uniquify(keys: Iterable[str], taken: set[str] | Taken[str]) -> list[str]:
     """``keys`` made distinct from each other and from ``taken`` (which they are added to)."""
     out = []
     for key in keys:
