@@ -42,12 +42,18 @@ GUIDE = """# Diagrams
 """
 
 
-def test_local_images_travel_with_the_deck(tmp_path: Path) -> None:
+def _diagrams(tmp_path: Path) -> Path:
+    """The diagrams guide with two of its three local images beside it."""
     guide = tmp_path / "guides" / "diagrams.md"
     (guide.parent / "img").mkdir(parents=True)
     guide.write_text(GUIDE, encoding="utf-8")
     (guide.parent / "img" / "dns.png").write_bytes(png((200, 0, 0)))
     (guide.parent / "img" / "tls.png").write_bytes(png((0, 0, 200)))
+    return guide
+
+
+def test_local_images_travel_with_the_deck(tmp_path: Path) -> None:
+    guide = _diagrams(tmp_path)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", str(guide), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -82,11 +88,7 @@ def test_local_images_travel_with_the_deck(tmp_path: Path) -> None:
 
 def test_every_command_reports_the_images_it_cannot_show(tmp_path: Path) -> None:
     """One prepare stage for every command: ``list`` reports image problems as build does."""
-    guide = tmp_path / "guides" / "diagrams.md"
-    (guide.parent / "img").mkdir(parents=True)
-    guide.write_text(GUIDE, encoding="utf-8")
-    (guide.parent / "img" / "dns.png").write_bytes(png((200, 0, 0)))
-    (guide.parent / "img" / "tls.png").write_bytes(png((0, 0, 200)))
+    guide = _diagrams(tmp_path)
     for command in ("check", "list", "build", "preview"):
         out = tmp_path / f"out-{command}"
         extra = [] if command == "list" else ["--out", str(out)]
