@@ -193,7 +193,7 @@ def test_a_damaged_cache_is_only_a_miss(tmp_path: Path) -> None:
     _setup(folder)
     _build(folder, out, Cache.under(out), NOW, 1)
     first = _files(folder, out)
-    entries = sorted((out / CACHE_DIR).rglob("*.pickle"))
+    entries = sorted((out / CACHE_DIR).rglob("*.json"))
     assert entries
     for n, entry in enumerate(entries):
         data = entry.read_bytes()

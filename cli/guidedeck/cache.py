@@ -8,8 +8,10 @@ output folder in ``.guidedeck-cache/`` (safe to delete at any time; never commit
   while the guide's bytes, the configuration that applies to it, the images it shows and the
   code that made it (guidedeck's own files, its templates, the versions of the libraries that
   parse and highlight) are unchanged. An entry holds the hash of all that; a stale one is
-  replaced, never used. As Sphinx does with its environment, entries are pickles: the folder
-  is the user's own output folder, written only by guidedeck.
+  replaced, never used. Entries are plain data (:mod:`guidedeck.codec`, JSON read back through
+  type-checked constructors; never pickles), each signed with a key made of a random secret in
+  the folder and that file's own identity on disk: a cache copied from elsewhere, committed to
+  a repository or crafted, is never read. Nothing is followed through a symbolic link.
 - **built decks**: per deck file, a digest of everything its bytes are made from and the digest
   of the file written. A deck whose inputs and file are both unchanged is not rebuilt nor
   rewritten (its mtime stays, so sync tools and Anki see nothing new).
@@ -25,19 +27,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
-import pickle
+import re
+import secrets
 import shutil
+import stat
 import sys
 import tempfile
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from guidedeck.resources import data_dir
 
@@ -68,16 +71,6 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def pack(value: Any) -> bytes:
-    """``value`` pickled and compressed (fast, level 1): how the cache and a build keep it."""
-    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
-
-
-def unpack(packed: bytes) -> Any:
-    """The value :func:`pack` made ``packed`` from."""
-    return pickle.loads(zlib.decompress(packed))
-
-
 def file_state(path: str) -> str:
     """What a build read of a file it depends on: its content digest, or "" when absent."""
     try:
@@ -106,6 +99,13 @@ def deck_digest(*parts: object) -> str:
     return digest_of(fingerprint(), *parts)
 
 
+KEY_FILE = "KEY"
+"""A random secret in the cache folder; with the file's own identity on disk it signs every
+entry, so that a cache copied from elsewhere (committed to a repository) is never trusted."""
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}(?:\.json)?")
+_KINDS = ("guides", "decks-read", "locks-read", "decks")
+
+
 @dataclass
 class Cache:
     """One output folder's cache; ``Cache(None)`` caches nothing."""
@@ -117,24 +117,61 @@ class Cache:
     misses: int = 0
     used: set[str] = field(default_factory=set)
     _staging: Path | None = None
+    _signer: bytes | None = None
 
     @classmethod
     def under(cls, out_dir: Path, *, enabled: bool = True, writable: bool = True) -> Cache:
-        """The cache of output folder ``out_dir`` (disabled: one that caches nothing)."""
-        return cls(out_dir / CACHE_DIR if enabled else None, writable)
+        """The cache of output folder ``out_dir`` (disabled, or reached through a symbolic
+        link: one that caches nothing)."""
+        root = out_dir / CACHE_DIR
+        if not enabled or _linked(root):
+            return cls(None, writable)
+        return cls(root, writable)
+
+    # --- signing -------------------------------------------------------------------------------
+
+    def _key(self, create: bool) -> bytes | None:
+        """The key entries are signed with: the folder's secret and the identity (device and
+        inode) of the file holding it, which no copy of the folder shares."""
+        if self._signer is not None:
+            return self._signer
+        base = self._staging or self.root
+        assert base is not None
+        path = base / KEY_FILE
+        try:
+            if create and not os.path.lexists(path) and not _linked(base):
+                base.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(secrets.token_hex(32))
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                secret = handle.read(128)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode) or len(secret) < 32:
+            return None
+        self._signer = hashlib.sha256(secret + f":{info.st_dev}:{info.st_ino}".encode()).digest()
+        return self._signer
+
+    def _sign(self, packed: bytes, create: bool) -> bytes | None:
+        key = self._key(create)
+        return None if key is None else hmac.new(key, packed, "sha256").hexdigest().encode()
 
     # --- prepared guides -----------------------------------------------------------------------
 
     def _entry(self, slot: str, kind: str = "guides") -> Path:
         assert self.root is not None
-        return self.root / kind / f"{slot}.pickle"
+        return self.root / kind / f"{slot}.json"
 
     def has(self, slot: str, key: str, kind: str = "guides") -> bool:
-        """Whether an entry for ``key`` is stored (its dependencies are checked by :meth:`get`)."""
+        """Whether an entry for ``key`` is stored (it is checked by :meth:`get_packed`)."""
         if self.root is None:
             return False
         try:
-            with self._entry(slot, kind).open("rb") as handle:
+            fd = os.open(self._entry(slot, kind), os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
                 return handle.read(len(FORMAT) + 65) == FORMAT + key.encode() + b"\n"
         except OSError:
             return False
@@ -142,18 +179,22 @@ class Cache:
     def get_packed(
         self, slot: str, key: str, kind: str = "guides", *, check: bool = True
     ) -> bytes | None:
-        """The value stored for ``key`` as :func:`pack` made it, if every file it depends on
-        is as it was (``check=False``: as it was when the entry was last found valid)."""
-        if self.root is None:
+        """The value stored for ``key`` (bytes as its codec made them), if this cache signed
+        it and every file it depends on is as it was (``check=False``: as it was when the
+        entry was last found valid)."""
+        if self.root is None or _linked(self.root / kind):
             return None
         head = FORMAT + key.encode() + b"\n"
         try:
-            entry = self._entry(slot, kind).read_bytes()
+            fd = os.open(self._entry(slot, kind), os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
+                entry = handle.read()
             if not entry.startswith(head):
                 return None
-            deps_line, checksum, packed = entry[len(head) :].split(b"\n", 2)
-            if hashlib.sha256(packed).hexdigest().encode() != checksum:
-                return None
+            deps_line, signature, packed = entry[len(head) :].split(b"\n", 2)
+            expected = self._sign(head + deps_line + b"\n" + packed, create=False)
+            if expected is None or not hmac.compare_digest(expected, signature):
+                return None  # not written by this cache: a copy, or crafted
             deps = json.loads(deps_line)
             if check and any(file_state(p) != state for p, state in deps.items()):
                 return None
@@ -162,33 +203,21 @@ class Cache:
         self.used.add(f"{kind}/{slot}")
         return packed
 
-    def get(self, slot: str, key: str, kind: str = "guides") -> Any | None:
-        """The value stored for ``key``, if every file it depends on is as it was."""
-        packed = self.get_packed(slot, key, kind)
-        try:
-            return None if packed is None else unpack(packed)
-        except Exception:  # an entry that does not unpickle is only a miss
-            return None
-
     def put_packed(
         self, slot: str, key: str, packed: bytes, deps: Mapping[str, str], kind: str = "guides"
     ) -> None:
-        """Store a value made by :func:`pack` for ``key``; ``deps`` maps the files it was made
-        from to their state (:func:`file_state`)."""
+        """Store a value (bytes as its codec made them) for ``key``; ``deps`` maps the files it
+        was made from to their state (:func:`file_state`)."""
         if self.root is None or not self.writable:
             return
         self.used.add(f"{kind}/{slot}")
+        head = FORMAT + key.encode() + b"\n"
         deps_line = json.dumps(dict(deps), ensure_ascii=True).encode("ascii")
-        checksum = hashlib.sha256(packed).hexdigest().encode()
-        head = FORMAT + key.encode() + b"\n" + deps_line + b"\n" + checksum + b"\n"
-        self._write(self._entry(slot, kind), head + packed)
-
-    def put(
-        self, slot: str, key: str, value: Any, deps: Mapping[str, str], kind: str = "guides"
-    ) -> None:
-        """Store ``value`` for ``key`` (see :meth:`put_packed`)."""
-        if self.root is not None and self.writable:
-            self.put_packed(slot, key, pack(value), deps, kind)
+        self._begin()
+        signature = self._sign(head + deps_line + b"\n" + packed, create=True)
+        if signature is not None:
+            self._write(self._entry(slot, kind), head + deps_line + b"\n" + signature + b"\n"
+                        + packed)  # fmt: skip
 
     # --- files read back (previous decks, lock files) -------------------------------------------
 
@@ -197,16 +226,16 @@ class Cache:
         slot = digest_of(kind, str(path.resolve()))[:32]
         return slot, hashlib.sha256(fingerprint().encode() + b"\0" + data).hexdigest()
 
-    def recall(self, kind: str, path: Path, data: bytes) -> Any | None:
-        """What was read from file ``path`` when it held ``data`` (None: not known)."""
+    def recall(self, kind: str, path: Path, data: bytes) -> bytes | None:
+        """What was read from file ``path`` when it held ``data``, packed (None: not known)."""
         if self.root is None:
             return None
-        return self.get(*self._file_key(kind, path, data), kind=kind)
+        return self.get_packed(*self._file_key(kind, path, data), kind=kind)
 
-    def remember(self, kind: str, path: Path, data: bytes, value: Any) -> None:
-        """Keep what was read from file ``path`` holding ``data``."""
+    def remember(self, kind: str, path: Path, data: bytes, packed: bytes) -> None:
+        """Keep what was read from file ``path`` holding ``data``, packed."""
         if self.root is not None:
-            self.put(*self._file_key(kind, path, data), value, {}, kind=kind)
+            self.put_packed(*self._file_key(kind, path, data), packed, {}, kind=kind)
 
     # --- built decks ---------------------------------------------------------------------------
 
@@ -216,34 +245,47 @@ class Cache:
 
     def deck_unchanged(self, output: Path, inputs: str) -> bool:
         """Whether ``output`` is the deck built from ``inputs`` last time, untouched since."""
-        if self.root is None:
+        if self.root is None or _linked(self.root / "decks"):
             return False
         try:
-            recorded = self._deck_record(output).read_text(encoding="ascii").split()
+            fd = os.open(self._deck_record(output), os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
+                recorded = handle.read(4096).decode("ascii").split()
         except (OSError, ValueError):
             return False
-        return recorded[:1] == [inputs] and recorded[1:] == [file_state(str(output))]
+        line = f"{inputs} {file_state(str(output))}".encode()
+        signature = self._sign(line, create=False)
+        return signature is not None and recorded[:3] == [inputs, file_state(str(output)),
+                                                          signature.decode()]  # fmt: skip
 
     def record_deck(self, output: Path, inputs: str, written: str) -> None:
         """Remember that ``output`` now holds bytes of digest ``written``, built from
         ``inputs``."""
         if self.root is None or not self.writable:
             return
-        line = f"{inputs} {written}\n"
-        self._write(self._deck_record(output), line.encode("ascii"))
+        self._begin()
+        signature = self._sign(f"{inputs} {written}".encode(), create=True)
+        if signature is not None:
+            line = f"{inputs} {written} {signature.decode()}\n"
+            self._write(self._deck_record(output), line.encode("ascii"))
 
     # --- upkeep --------------------------------------------------------------------------------
 
     def prune(self, now: float) -> None:
-        """Touch the entries this build used; remove those unused for a month."""
-        if self.root is None or not self.writable:
+        """Touch the entries this build used; remove those unused for a month (only files
+        named as this cache names its entries, in its own folders)."""
+        if self.root is None or not self.writable or _linked(self.root):
             return
         entries: list[Path] = []
         for kind in ("guides", "decks-read", "locks-read"):
-            with contextlib.suppress(OSError):
-                entries.extend((self.root / kind).iterdir())
+            folder = self.root / kind
+            if not _linked(folder):
+                with contextlib.suppress(OSError):
+                    entries.extend(folder.iterdir())
         for entry in entries:
             try:
+                if not _ENTRY_NAME.fullmatch(entry.name) or entry.is_symlink():
+                    continue
                 if f"{entry.parent.name}/{entry.stem}" in self.used:
                     os.utime(entry, (now, now))
                 elif entry.stat().st_mtime < now - _KEEP_DAYS * 86_400:
@@ -251,22 +293,35 @@ class Cache:
             except OSError:
                 continue
 
-    def _write(self, target: Path, data: bytes) -> None:
-        """Write a cache file atomically; a cache that cannot be written is only slower.
+    def _begin(self) -> None:
+        """While the output folder does not exist (a first build), files go to a folder of
+        their own beside it (on the same disk, so that moving it keeps the key file's identity),
+        moved into place by :meth:`finish` once the build has written its decks: a build that
+        writes nothing leaves no folder behind."""
+        assert self.root is not None
+        if self._staging is not None or self.root.parent.is_dir():
+            return
+        near = self.root.parent
+        while not near.is_dir() and near != near.parent:
+            near = near.parent
+        try:
+            self._staging = Path(tempfile.mkdtemp(prefix=".guidedeck-cache-", dir=near))
+        except OSError:
+            self._staging = Path(tempfile.mkdtemp(prefix="guidedeck-cache-"))
 
-        While the output folder does not exist (a first build), files go to a folder of their
-        own, moved into place by :meth:`finish` once the build has written its decks: a build
-        that writes nothing leaves no folder behind."""
+    def _write(self, target: Path, data: bytes) -> None:
+        """Write a cache file atomically, never through a symbolic link; a cache that cannot
+        be written is only slower."""
         from guidedeck.package import write_atomic
 
         assert self.root is not None
+        base = self._staging or self.root
+        target = base / target.relative_to(self.root)
         try:
-            if self._staging is None and not self.root.parent.is_dir():
-                self._staging = Path(tempfile.mkdtemp(prefix="guidedeck-cache-"))
-            base = self._staging or self.root
+            if _linked(base) or _linked(target.parent) or _linked(target):
+                return
             if not (base / ".gitignore").exists():
                 _mark(base)
-            target = base / target.relative_to(self.root)
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, data)
         except OSError:
@@ -278,12 +333,19 @@ class Cache:
         if staging is None:
             return
         try:
-            if keep and self.root is not None and not self.root.exists():
-                shutil.move(str(staging), str(self.root))
+            if keep and self.root is not None and not os.path.lexists(self.root):
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                staging.rename(self.root)
         except OSError:
             pass  # a cache that cannot be put in place is only slower
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            self._signer = None
+
+
+def _linked(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link (the cache never follows one out of its folder)."""
+    return path.is_symlink()
 
 
 def _mark(folder: Path) -> None:
@@ -304,6 +366,4 @@ __all__ = [
     "file_state",
     "fingerprint",
     "guide_key",
-    "pack",
-    "unpack",
 ]

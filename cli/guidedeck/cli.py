@@ -184,20 +184,21 @@ def list_cards(
 
 
 def _listed(inputs: Inputs, kind: str | None) -> tuple[list[Card], list[Diagnostic]]:
-    """Every guide's cards (of ``kind``) and problems, through the prepare stage a build uses;
-    a guide in several packages once."""
-    from guidedeck.prepare import prepare_all
+    """Every guide's cards (of ``kind``) and problems, through the prepare stage a build uses
+    (keeping the card models; no cache); a guide in several packages once."""
+    from guidedeck.prepare import prepare
 
     cards: list[Card] = []
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
-    prepared = prepare_all(inputs.packages, strict=False, models=True)
-    for ready in prepared:
-        if ready.path in seen:
-            continue
-        seen.add(ready.path)
-        diagnostics.extend(ready.diagnostics)
-        cards.extend(c for c in ready.models if kind is None or c.kind == kind)
+    for c in inputs.packages:
+        for path in c.guides:
+            if path in seen:
+                continue
+            seen.add(path)
+            ready = prepare(path, c.kinds, c.tags, False, c.shuffle, c.dialect, models=True)
+            diagnostics.extend(ready.diagnostics)
+            cards.extend(m for m in ready.models if kind is None or m.kind == kind)
     return cards, diagnostics
 
 

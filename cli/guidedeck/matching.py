@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from guidedeck.cache import unpack
+from guidedeck.codec import unpack_prepared
 from guidedeck.identity import match
 from guidedeck.memory import Remembered, current
 from guidedeck.plan import BuildPlan, GuideWork
-from guidedeck.prepare import Prepared, Stream
+from guidedeck.prepare import Stream
 from guidedeck.report import GuideReport
 
 
@@ -25,7 +25,7 @@ def match_as_prepared(plan: BuildPlan, prepared: Stream) -> None:
         pkg = plan.report.packages[n]
         for path in config.guides:
             packed, reload = next(prepared)
-            ready: Prepared = unpack(packed)
+            ready = unpack_prepared(packed)
             if on_guide is not None:
                 on_guide(path)
             work = GuideWork(n, path, path.resolve(), tuple(config.kinds),

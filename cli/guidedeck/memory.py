@@ -28,6 +28,7 @@ from pathlib import Path
 
 from guidedeck.cache import Cache
 from guidedeck.cards import KINDS
+from guidedeck.codec import CodecError, pack_lock, pack_records, unpack_lock, unpack_records
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
@@ -397,10 +398,11 @@ def _deck_records(deck_file: Path, cache: Cache) -> list[tuple[NoteEntry, str, s
     ``Source``) and its deck's name."""
     raw = _deck_bytes(deck_file)
     known = cache.recall("decks-read", deck_file, raw)
-    if isinstance(known, list):
-        return known
+    if known is not None:
+        with contextlib.suppress(CodecError):
+            return unpack_records(known)
     records = [(deck_entry(n), _source_name(n), n.deck) for n in deck_notes(raw)]
-    cache.remember("decks-read", deck_file, raw, records)
+    cache.remember("decks-read", deck_file, raw, pack_records(records))
     return records
 
 
@@ -413,11 +415,12 @@ def _read_lock(lock_file: Path, cache: Cache) -> tuple[Lock, str]:
     except (OSError, ValueError):
         return read_lock(lock_file)  # it says what is wrong, or that there is no lock
     known = cache.recall("locks-read", lock_file, raw) if raw else None
-    if isinstance(known, Lock):
-        return known, raw.decode("utf-8")
+    if known is not None:
+        with contextlib.suppress(CodecError, UnicodeDecodeError):
+            return unpack_lock(known), raw.decode("utf-8")
     lock, text = read_lock(lock_file, raw)  # the bytes just read: the file is read once
     if text:
-        cache.remember("locks-read", lock_file, raw, lock)
+        cache.remember("locks-read", lock_file, raw, pack_lock(lock))
     return lock, text
 
 

@@ -15,7 +15,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guidedeck.cache import Cache, unpack
+from guidedeck.cache import Cache
+from guidedeck.codec import unpack_prepared
 from guidedeck.config import PackageConfig, short_name
 from guidedeck.identity import Candidate
 from guidedeck.kinds import CardKind
@@ -68,8 +69,7 @@ class GuideWork:
     def unpack(self) -> Prepared:
         """The prepared guide (raises :class:`guidedeck.prepare.GuideChangedError`)."""
         packed = self.packed or (self.reload() if self.reload is not None else b"")
-        prepared: Prepared = unpack(packed)
-        return prepared
+        return unpack_prepared(packed)
 
 
 @dataclass

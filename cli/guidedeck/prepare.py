@@ -20,7 +20,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from guidedeck.cache import Cache, guide_key, pack, unpack
+from guidedeck.cache import Cache, guide_key
+from guidedeck.codec import pack_prepared, unpack_prepared
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic
 from guidedeck.guides import MAX_GUIDE_BYTES, read_bounded, read_guide
@@ -141,9 +142,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str, bool]
+_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str]
 """What preparing a guide depends on besides its bytes: path, kinds, tags, strict, shuffle,
-dialect (the configuration that applies to it), and whether to keep its card models."""
+dialect (the configuration that applies to it)."""
 
 
 def _read(path: Path) -> bytes | None:
@@ -163,7 +164,7 @@ def _prepare_job(job: _Work, keyed: bool) -> tuple[bytes, dict[str, str], str]:
     data = _read(job[0])
     ready = prepare(*job, data=data)
     key = guide_key(job[0], data, _options(job))[1] if keyed and data is not None else ""
-    return pack(ready), ready.deps, key
+    return pack_prepared(ready), ready.deps, key
 
 
 Reload = Callable[[], bytes]
@@ -183,13 +184,13 @@ def _reloader(cache: Cache, slot: str, key: str, job: _Work) -> Reload:
         data = _read(job[0])
         if data is None or guide_key(job[0], data, _options(job))[1] != key:
             raise GuideChangedError(job[0])
-        return pack(prepare(*job, data=data))
+        return pack_prepared(prepare(*job, data=data))
 
     return reload
 
 
 def _prepared(
-    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache, models: bool
+    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache
 ) -> Generator[tuple[bytes, Reload | None], None, None]:
     """Every guide of ``packages`` prepared and packed, in order: from ``cache`` when it holds
     the guide as it is, else prepared (with ``jobs`` > 1 in worker processes) and stored there.
@@ -199,7 +200,7 @@ def _prepared(
     At most two guides per worker are in flight, so unread results never pile up.
     """
     work: list[_Work] = [
-        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect, models)
+        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect)
         for c in packages
         for path in c.guides
     ]
@@ -232,12 +233,11 @@ Stream = Generator[tuple[bytes, Reload | None], None, None]
 
 @contextmanager
 def prepared_guides(
-    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache,
-    models: bool = False,
-) -> Iterator[Stream]:  # fmt: skip
+    packages: Sequence[PackageConfig], strict: bool, jobs: int, cache: Cache
+) -> Iterator[Stream]:
     """:func:`_prepared` as a block: leaving it stops the worker pool, also when a build
     fails half-way."""
-    stream = _prepared(packages, strict, jobs, cache, models)
+    stream = _prepared(packages, strict, jobs, cache)
     try:
         yield stream
     finally:
@@ -245,14 +245,13 @@ def prepared_guides(
 
 
 def prepare_all(
-    packages: Sequence[PackageConfig], strict: bool, cache: Cache | None = None, jobs: int = 1,
-    models: bool = False,
-) -> Iterator[Prepared]:  # fmt: skip
+    packages: Sequence[PackageConfig], strict: bool, cache: Cache | None = None, jobs: int = 1
+) -> Iterator[Prepared]:
     """Every guide of ``packages`` prepared, in order, as a build prepares it (the one prepare
-    stage of build, check, list, preview, serve and push); ``models``: with its card models."""
-    with prepared_guides(packages, strict, jobs, cache or Cache(None), models) as stream:
+    stage of build, check, preview, serve and push)."""
+    with prepared_guides(packages, strict, jobs, cache or Cache(None)) as stream:
         for packed, _reload in stream:
-            ready: Prepared = unpack(packed)
+            ready = unpack_prepared(packed)
             yield ready
 
 

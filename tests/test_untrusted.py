@@ -1,0 +1,118 @@
+"""What comes with a repository is data, never code or a licence to write elsewhere (issue #23).
+
+Each test lays out what a stranger's repository could hold (a committed build cache, a commit
+journal, a poisoned lock line ...) and checks that guidedeck neither runs, reads, moves, deletes
+nor rewrites anything it should not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from guidedeck.cache import CACHE_DIR, FORMAT, Cache, guide_key
+from guidedeck.cli import main
+from tests.conftest import FIXTURES, copy_guides
+
+GUIDES = [FIXTURES / "parse" / name for name in ("tables.md", "quick_check.md")]
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output, result.output
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: what a committed cache entry could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (f"open({str(self.marker)!r}, 'w').close()",))
+
+
+def _crafted_entry(guide: Path, marker: Path) -> bytes:
+    """An entry in the form an unsigned cache accepted: its key is a digest of public inputs."""
+    data = guide.read_bytes()
+    _slot, key = guide_key(guide, data, (("quiz", "fact", "contrast", "scenario"), (), False,
+                                         False, "auto"))  # fmt: skip
+    packed = zlib.compress(pickle.dumps(_Payload(marker)), 1)
+    checksum = hashlib.sha256(packed).hexdigest().encode()
+    return FORMAT + key.encode() + b"\n{}\n" + checksum + b"\n" + packed
+
+
+def test_a_committed_cache_entry_runs_no_code(tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    guides = copy_guides(clone, *GUIDES)
+    marker = tmp_path / "PWNED"
+    for guide in guides:
+        options = (("quiz", "fact", "contrast", "scenario"), (), False, False, "auto")
+        slot, _key = guide_key(guide, guide.read_bytes(), options)
+        folder = clone / "build" / CACHE_DIR / "guides"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in (f"{slot}.pickle", f"{slot}.json"):  # the old name and the new
+            (folder / name).write_bytes(_crafted_entry(guide, marker))
+    _run("check", str(clone), "--out", str(clone / "build"))
+    _run("build", str(clone), "--out", str(clone / "build"))
+    assert not marker.exists()
+
+
+def test_a_cache_copied_from_elsewhere_is_never_read(tmp_path: Path) -> None:
+    """A cache committed to a repository (or copied) is all misses: its entries are signed with
+    a key bound to the file that holds it on the machine that wrote it."""
+    first = tmp_path / "first"
+    copy_guides(first, *GUIDES)
+    _run("build", str(first), "--out", str(first / "build"))
+    again = Cache.under(first / "build")
+    assert again.root is not None and (again.root / "KEY").is_file()
+    clone = tmp_path / "clone"
+    shutil.copytree(first, clone)
+    output = _run("build", str(clone), "--out", str(clone / "build"))
+    assert "from the cache" not in output  # every guide prepared again
+    output = _run("build", str(clone), "--out", str(clone / "build"))
+    assert "2 of 2 guide(s) from the cache" in output  # its own cache, rebuilt, is used
+
+
+def test_a_symlinked_cache_folder_is_not_followed(tmp_path: Path) -> None:
+    """A committed ``build/.guidedeck-cache`` that links elsewhere (``$HOME``) is neither
+    written to nor pruned."""
+    home = tmp_path / "home"
+    (home / "guides").mkdir(parents=True)
+    old = home / "guides" / ("0" * 32 + ".json")
+    old.write_text("the user's own file")
+    month_ago = time.time() - 60 * 86_400
+    os.utime(old, (month_ago, month_ago))
+    clone = tmp_path / "clone"
+    copy_guides(clone, *GUIDES)
+    (clone / "build").mkdir()
+    (clone / "build" / CACHE_DIR).symlink_to(Path("..") / ".." / "home")
+    for _ in range(2):
+        _run("build", str(clone), "--out", str(clone / "build"))
+    assert sorted(p.name for p in home.rglob("*")) == sorted(["guides", old.name])
+    assert old.read_text() == "the user's own file"
+
+
+@pytest.mark.parametrize("linked", ["guides", "decks"])
+def test_a_symlinked_folder_inside_the_cache_is_not_followed(tmp_path: Path, linked: str) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clone = tmp_path / "clone"
+    copy_guides(clone, *GUIDES)
+    _run("build", str(clone), "--out", str(clone / "build"))
+    inner = clone / "build" / CACHE_DIR / linked
+    shutil.rmtree(inner)
+    inner.symlink_to(elsewhere)
+    (clone / "tables.md").write_text((clone / "tables.md").read_text() + "\nMore.\n")
+    _run("build", str(clone), "--out", str(clone / "build"))
+    assert list(elsewhere.iterdir()) == []
