@@ -49,7 +49,7 @@ def test_recover_from_another_working_folder_finishes_the_right_files(
     assert all(Path(p).is_absolute() for pair in journal for p in pair)
 
     monkeypatch.chdir(elsewhere)  # the next build runs from another folder
-    done = recover(project / "out")
+    done = recover(project / "out", [project / "guide.guidedeck.lock"])
     assert sorted(done) == sorted(
         [project / "out" / "guide.apkg", project / "guide.guidedeck.lock"]
     )

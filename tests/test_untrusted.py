@@ -8,6 +8,7 @@ nor rewrites anything it should not.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -116,3 +117,34 @@ def test_a_symlinked_folder_inside_the_cache_is_not_followed(tmp_path: Path, lin
     (clone / "tables.md").write_text((clone / "tables.md").read_text() + "\nMore.\n")
     _run("build", str(clone), "--out", str(clone / "build"))
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_committed_journal_moves_nothing_it_should_not(tmp_path: Path) -> None:
+    """``build/.guidedeck-commit.json`` is a claim, not an order: a journal that names files of
+    the repository, files outside it, or a lock file of no guide of this build finishes
+    nothing, even on ``check``."""
+    from guidedeck.transaction import JOURNAL
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("the user's shell\n")
+    clone = tmp_path / "clone"
+    guides = copy_guides(clone, *GUIDES)
+    out = clone / "build"
+    out.mkdir()
+    (out / ".tables.apkg.abc.tmp").write_bytes(b"a deck")
+    (clone / ".other.guidedeck.lock.abc.tmp").write_text("a lock")
+    pairs = [
+        [str(guides[0]), str(home / ".bashrc")],  # a guide over the user's file
+        [str(guides[1]), str(out / "quick_check.apkg")],  # not a temporary file
+        [str(out / ".tables.apkg.abc.tmp"), str(home / "tables.apkg")],  # out of the folder
+        [str(clone / ".other.guidedeck.lock.abc.tmp"), str(clone / "other.guidedeck.lock")],
+        ["relative.tmp", "relative.apkg"],
+    ]
+    (out / JOURNAL).write_text(json.dumps(pairs))
+    before = {p: p.read_bytes() for p in [*guides, home / ".bashrc"]}
+    _run("check", str(clone), "--out", str(out))
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(p.name for p in home.iterdir()) == [".bashrc"]
+    assert not (clone / "other.guidedeck.lock").exists()
+    assert not (out / JOURNAL).exists()

@@ -102,7 +102,7 @@ def matched_build(
     ``keep_cache``: keep a first cache even if no deck is written (a preview writes none)."""
     plan = resolve(packages, options, cache)  # resolve inputs
     with folder_locks(plan.folders), _finishing(plan, keep_cache):
-        if finish_interrupted and (recovered := recover(options.out_dir)):
+        if finish_interrupted and (recovered := recover(options.out_dir, plan.locks.values())):
             plan.report.notices.append(f"finished {len(recovered)} file(s) of a build that "
                                        "was stopped while writing them")  # fmt: skip
         plan.memory = load_memory(plan.locks, _outputs(plan), options.out_dir, plan.roots,

@@ -12,13 +12,17 @@ or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import glob
 import json
 import os
 import signal
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
+
+from guidedeck.guides import read_bounded
 
 JOURNAL = ".guidedeck-commit.json"
 """In the output folder while a build's files are being renamed into place."""
@@ -117,9 +121,13 @@ class Transaction:
             self.discard(target)
 
 
-def recover(journal_dir: Path) -> list[Path]:
+def recover(journal_dir: Path, locks: Collection[Path] = ()) -> list[Path]:
     """Finish the renames of a build killed while committing; return the files it completed.
 
+    The journal is read as a claim, never as an order: a rename is finished only when its target
+    is a deck in ``journal_dir`` or one of this build's lock files (``locks``), and its source
+    is a temporary file of that target beside it (the names :func:`write_temporary` gives).
+    Anything else it lists (a crafted journal, committed to a repository) is left alone.
     Without a journal there is nothing to finish: temporary files left by a build killed
     earlier were never committed and are removed when their target is next staged.
     """
@@ -127,18 +135,45 @@ def recover(journal_dir: Path) -> list[Path]:
     for stale in journal_dir.glob(temporary_name(journal)):
         stale.unlink(missing_ok=True)
     try:
-        pairs = json.loads(journal.read_text(encoding="utf-8"))
+        pairs = json.loads(read_bounded(journal, MAX_JOURNAL_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         journal.unlink(missing_ok=True)
         return []
+    allowed = {_normal(p) for p in locks}
     done = []
     with signals_held():
-        for tmp, target in pairs if isinstance(pairs, list) else []:
-            if Path(tmp).is_file():
-                Path(tmp).replace(target)
-                done.append(Path(target))
+        for pair in pairs if isinstance(pairs, list) else []:
+            if _finishable(pair, journal_dir, allowed):
+                Path(pair[0]).replace(pair[1])
+                done.append(Path(pair[1]))
         journal.unlink(missing_ok=True)
     return done
+
+
+MAX_JOURNAL_BYTES = 1024 * 1024
+"""The largest journal read (a line per file of a build: a few KB)."""
+
+
+def _normal(path: Path | str) -> str:
+    return os.path.normpath(Path(path).absolute())
+
+
+def _finishable(pair: object, out_dir: Path, locks: set[str]) -> bool:
+    """Whether ``pair`` is a rename this build may finish (see :func:`recover`)."""
+    if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        return False
+    tmp, target = (Path(p) for p in pair)
+    if not (tmp.is_absolute() and target.is_absolute()) or tmp.parent != target.parent:
+        return False
+    own_deck = _normal(target.parent) == _normal(out_dir) and target.suffix == ".apkg"
+    if not own_deck and _normal(target) not in locks:
+        return False
+    if not fnmatch.fnmatchcase(tmp.name, f".{target.name}.*.tmp") or target.is_symlink():
+        return False
+    try:
+        return stat.S_ISREG(tmp.lstat().st_mode)
+    except OSError:
+        return False
 
 
 __all__ = ["JOURNAL", "Transaction", "recover", "signals_held", "write_temporary"]
