@@ -148,3 +148,65 @@ def test_a_committed_journal_moves_nothing_it_should_not(tmp_path: Path) -> None
     assert sorted(p.name for p in home.iterdir()) == [".bashrc"]
     assert not (clone / "other.guidedeck.lock").exists()
     assert not (out / JOURNAL).exists()
+
+
+POISON = '"><img src=x onerror=alert(1)>'
+
+
+def test_a_poisoned_lock_id_is_refused_where_it_stands(tmp_path: Path) -> None:
+    """A committed lock line whose ``ID`` would close the template's attribute is an error of
+    that line: nothing is built from it, and no markup reaches a card."""
+    import re
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    _run("build", str(clone), "--out", str(out))
+    lock = clone / "quick_check.guidedeck.lock"
+    lines = lock.read_text().splitlines()
+    record = json.loads(lines[1])
+    record["id"] = POISON
+    lines[1] = json.dumps(record)
+    lock.write_text("\n".join(lines) + "\n")
+    before = (out / "quick_check.apkg").read_bytes()
+    result = CliRunner().invoke(main, ["build", str(clone), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert re.search(rf"{re.escape(str(lock))}:2:1: error: line 2 .*'id'", result.output)
+    assert (out / "quick_check.apkg").read_bytes() == before
+
+
+def test_a_deck_whose_ids_hold_markup_is_not_memory(tmp_path: Path) -> None:
+    """A crafted deck in the output folder is reported and ignored; its IDs reach no card."""
+    from guidedeck.memory import read_deck
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    _run("build", str(clone), "--out", str(out))
+    (clone / "quick_check.guidedeck.lock").unlink()  # the deck is the only memory left
+    _rewrite_first_id(out / "quick_check.apkg", POISON)
+    output = CliRunner().invoke(main, ["build", str(clone), "--out", str(out)]).output
+    assert "quick_check.apkg:1:1: warning: not a deck guidedeck wrote (a note's ID is" in output
+    assert all(POISON not in n.fields["ID"] for n in read_deck(out / "quick_check.apkg"))
+
+
+def _rewrite_first_id(deck: Path, value: str) -> None:
+    """The deck as a stranger could ship it: its first note's ``ID`` field rewritten."""
+    import sqlite3
+    import zipfile
+
+    with zipfile.ZipFile(deck) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    db = deck.with_suffix(".anki2")
+    db.write_bytes(members["collection.anki2"])
+    conn = sqlite3.connect(db)
+    nid, flds = conn.execute("select id, flds from notes order by id limit 1").fetchone()
+    conn.execute("update notes set flds = ? where id = ?",
+                 (value + flds[flds.index("\x1f"):], nid))  # fmt: skip
+    conn.commit()
+    conn.close()
+    members["collection.anki2"] = db.read_bytes()
+    db.unlink()
+    with zipfile.ZipFile(deck, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)

@@ -8,6 +8,7 @@ own copies of what the memory says is taken.
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -74,8 +75,9 @@ class Identities:
             self.used_ids.add(id_field)
             self.used_nids.add(nid)
             work.report.status[status] += 1
-            notes.append(NoteData(card.kind, {"ID": id_field, **card.fields}, card.tags, guid,
-                                  nid, mtime))  # fmt: skip
+            # escaped although its alphabet holds no markup: templates put it in attributes
+            fields = {"ID": html.escape(id_field), **card.fields}
+            notes.append(NoteData(card.kind, fields, card.tags, guid, nid, mtime))
             entries.append(
                 NoteEntry(id_field, guid, nid, cand.kind, KINDS[card.kind].notetype.model_id,
                           cand.key, cand.pos, mtime, card.fhash, cand.chash, cand.text)

@@ -122,6 +122,9 @@ _NOTE_TYPES: dict[str, type] = {f.name: f.type for f in fields(NoteEntry)}  # ty
 _NOTE_FIELDS = tuple(_NOTE_TYPES)
 _PY_TYPES = {"str": str, "int": int}
 _GUID = re.compile(r"[\x21-\x7e]{1,64}")
+ID_ALPHABET = re.compile(r"[A-Za-z0-9._~/#:+-]{1,1000}")
+"""What a note's ``ID`` may hold (keys are slugs joined by ``/``, ``#2`` for repeats): nothing a
+template could read as markup, wherever it puts the field."""
 _HASH = re.compile(r"[0-9a-f]{0,64}")
 FUTURE_SLACK = 7 * 24 * 3600
 """How far ahead of this machine's clock a time in a lock may lie (another machine's clock)."""
@@ -131,8 +134,8 @@ MAX_ID = 2**53 - 1
 
 def _schema_problem(name: str, value: Any, now: int) -> str | None:
     """Why a note's value cannot be right, or None (types are checked before)."""
-    if name == "id" and not (0 < len(value) <= 1_000 and value.isprintable()):
-        return "must be printable text of 1 to 1,000 characters"
+    if name == "id" and not ID_ALPHABET.fullmatch(value):
+        return "must be 1 to 1,000 letters, digits and . _ ~ / # : + - (a card's key)"
     if name == "guid" and not _GUID.fullmatch(value):
         return "must be 1 to 64 visible ASCII characters (Anki's GUIDs)"
     if name == "kind" and value not in KINDS:

@@ -33,6 +33,7 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
 from guidedeck.lockfile import (
+    ID_ALPHABET,
     LOCK_SUFFIX,
     MAX_LOCK_BYTES,
     Lock,
@@ -118,6 +119,8 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
         values = flds.split("\x1f")
         if len(values) != len(names_of_fields):
             continue  # an older version of the notetype: its notes are not this build's
+        if not ID_ALPHABET.fullmatch(values[0]):
+            raise DeckReadError(f"not a deck guidedeck wrote (a note's ID is {values[0][:80]!r})")
         notes.append(
             DeckNote(
                 kind, guid, nid, mod, dict(zip(names_of_fields, values, strict=True)),

@@ -140,8 +140,7 @@ def collect(
             images.update(ready.media)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
             for card, note in zip(ready.cards, notes, strict=True):
-                fields = {**note.fields, "ID": html.escape(note.fields["ID"])}
-                front, back = card_sides(card.kind, fields)
+                front, back = card_sides(card.kind, note.fields)
                 deck.cards.append(PreviewCard(card.kind, card.source, front, back))
     # a guide in two packages: its problems once
     diagnostics = list(dict.fromkeys(plan.report.diagnostics))
