@@ -210,3 +210,38 @@ def _rewrite_first_id(deck: Path, value: str) -> None:
     with zipfile.ZipFile(deck, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("made_by", ["another user", "a symbolic link", "open to all"])
+def test_a_lock_folder_someone_else_made_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made_by: str
+) -> None:
+    """The builds' lock folder has a predictable name in the shared temporary folder: one made
+    by someone else is refused with a message, never used."""
+    import getpass
+
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    monkeypatch.setenv("TMPDIR", str(shared))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    where = shared / f"guidedeck-locks-{getpass.getuser()}"
+    if made_by == "a symbolic link":
+        (tmp_path / "theirs").mkdir(mode=0o700)
+        where.symlink_to(tmp_path / "theirs")
+    else:
+        where.mkdir(mode=0o700)
+        if made_by == "open to all":
+            where.chmod(0o777)
+        elif os.getuid() == 0:
+            os.chown(where, 12345, 12345)
+        else:
+            pytest.skip("only root can make a folder another user owns")
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    result = CliRunner().invoke(main, ["build", str(clone), "--out", str(clone / "build")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{where} (where builds take their locks) is not a folder of yours" in result.output
+    assert not (clone / "build").exists()
+    assert list((tmp_path / "theirs").iterdir() if made_by == "a symbolic link" else []) == []

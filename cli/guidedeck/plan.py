@@ -8,16 +8,19 @@ and the report as they go.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from guidedeck.cache import Cache
 from guidedeck.codec import unpack_prepared
 from guidedeck.config import PackageConfig, short_name
+from guidedeck.diagnostics import GuideError
 from guidedeck.identity import Candidate
 from guidedeck.kinds import CardKind
 from guidedeck.lockfile import LOCK_SUFFIX
@@ -148,12 +151,30 @@ def folder_locks(folders: Sequence[Path]) -> Iterator[None]:
     except (KeyError, OSError):  # a uid with no name (containers)
         user = "anyone"
     where = Path(tempfile.gettempdir()) / f"guidedeck-locks-{user}"
-    where.mkdir(mode=0o700, exist_ok=True)
+    _own_folder(where)
     names = sorted({hashlib.sha256(str(f.resolve()).encode()).hexdigest()[:24] for f in folders})
     with ExitStack() as stack:
         for name in names:
             stack.enter_context(FileLock(str(where / f"{name}.lock")))
         yield
+
+
+class FolderLockError(GuideError):
+    """The folder of the builds' file locks is not safe to use."""
+
+
+def _own_folder(where: Path) -> None:
+    """Make ``where`` (0700), or check that the one there is this user's own real folder that
+    no one else may write: the temporary folder is shared, and its name is predictable."""
+    with suppress(FileExistsError):
+        where.mkdir(mode=0o700)
+    info = where.lstat()
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    if not stat.S_ISDIR(info.st_mode) or not mine or info.st_mode & 0o077:
+        raise FolderLockError(
+            f"{where} (where builds take their locks) is not a folder of yours that only you "
+            "may write; remove it, or set TMPDIR to a folder of your own"
+        )
 
 
 __all__ = ["BuildOptions", "BuildPlan", "GuideWork", "folder_locks", "lock_path", "resolve"]
