@@ -245,3 +245,74 @@ def test_a_lock_folder_someone_else_made_is_not_used(
     assert f"{where} (where builds take their locks) is not a folder of yours" in result.output
     assert not (clone / "build").exists()
     assert list((tmp_path / "theirs").iterdir() if made_by == "a symbolic link" else []) == []
+
+
+def _deck_with(out: Path, name: str, make: object) -> Path:
+    """A deck file in ``out`` whose collection ``make(conn)`` fills."""
+    import sqlite3
+    import zipfile
+
+    db = out / f"{name}.anki2"
+    conn = sqlite3.connect(db)
+    conn.execute("create table col (decks text)")
+    conn.execute("insert into col values ('{}')")
+    conn.execute("create table cards (nid integer, did integer)")
+    make(conn)  # type: ignore[operator]
+    conn.commit()
+    conn.close()
+    deck = out / f"{name}.apkg"
+    with zipfile.ZipFile(deck, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(db, "collection.anki2")
+    db.unlink()
+    return deck
+
+
+def test_a_deck_whose_notes_are_an_endless_view_is_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    out.mkdir()
+
+    def endless(conn: object) -> None:
+        conn.execute(  # type: ignore[attr-defined]
+            "create view notes as with recursive r(x) as (select 1 union all select x + 1 "
+            "from r) select x as id, 'g' as guid, 1 as mid, 0 as mod, '' as flds, '' as tags "
+            "from r"
+        )
+
+    _deck_with(out, "quick_check", endless)
+    command = [sys.executable, "-m", "guidedeck", "check", str(clone), "--out", str(out)]
+    # a guard, not a measure: on the previous main this never ended
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "quick_check.apkg:1:1: warning: not a deck guidedeck wrote (its notes" in done.stderr
+
+
+def test_a_zip_bomb_in_the_output_folder_costs_little_memory(tmp_path: Path) -> None:
+    import tracemalloc
+    import zipfile
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    out.mkdir()
+    bomb = out / "quick_check.apkg"
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("collection.anki2", "w", force_zip64=True) as handle,
+    ):
+        for _ in range(511):
+            handle.write(bytes(1024 * 1024))
+    assert (out / "quick_check.apkg").stat().st_size < 1024 * 1024
+    tracemalloc.start()
+    try:
+        result = CliRunner().invoke(main, ["check", str(clone), "--out", str(out)])
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 0, result.output
+    assert "not a deck guidedeck wrote (its collection is too large)" in result.output
+    assert peak < 128 * 1024 * 1024

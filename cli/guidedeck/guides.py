@@ -85,9 +85,14 @@ def read_bounded(path: Path, limit: int) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file (a pipe, device or socket)")
-        data = handle.read(limit + 1)
+        # the size it has, not the limit: read(n) sets n bytes aside before it reads any
+        want = min(limit, info.st_size) + 1
+        data = handle.read(want)
+        if len(data) == want <= limit:  # it grew while being read
+            data += handle.read(limit + 1 - want)
     if len(data) > limit:
         raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
     return data

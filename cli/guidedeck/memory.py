@@ -95,15 +95,10 @@ def _deck_bytes(path: Path) -> bytes:
 
 def deck_notes(raw: bytes) -> list[DeckNote]:
     """The notes of guidedeck's notetypes in the bytes of an ``.apkg`` file."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            if archive.getinfo("collection.anki2").file_size > MAX_DECK_BYTES:
-                raise ValueError("its collection is too large")
-            data = archive.read("collection.anki2")
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
-        raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
+    data = _collection(raw)
     with _database(data) as conn:
         try:
+            _plain_tables(conn)
             decks_json = conn.execute("select decks from col").fetchone()[0]
             names = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
             deck_of = dict(conn.execute("select nid, did from cards"))
@@ -128,6 +123,45 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
             )
         )  # fmt: skip
     return notes
+
+
+MAX_COLLECTION_BYTES = 64 * 1024 * 1024
+"""The largest collection inside a deck read back (guidedeck's hold a few MB: 10,000 cards)."""
+MAX_SQL_STEPS = 20_000_000
+"""SQLite's virtual-machine steps one deck may take to read (a few million for the largest)."""
+
+
+def _collection(raw: bytes) -> bytes:
+    """The collection file inside a deck's bytes, inflated no further than the limit."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            info = archive.getinfo("collection.anki2")
+            if info.file_size > MAX_COLLECTION_BYTES:
+                raise ValueError("its collection is too large")
+            with archive.open(info) as handle:
+                data = handle.read(MAX_COLLECTION_BYTES + 1)
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError, EOFError) as exc:
+        raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
+    if len(data) > MAX_COLLECTION_BYTES:
+        raise DeckReadError("not a deck guidedeck wrote (its collection is too large)")
+    return data
+
+
+def _plain_tables(conn: sqlite3.Connection) -> None:
+    """Refuse a collection whose ``col``, ``notes`` or ``cards`` are not plain tables (a view
+    can compute forever), and bound the work any query on it may take."""
+    found = dict(conn.execute(
+        "select name, type from sqlite_master where name in ('col', 'notes', 'cards')"
+    ).fetchall())  # fmt: skip
+    if found != {"col": "table", "notes": "table", "cards": "table"}:
+        raise ValueError("its notes, cards or collection are not plain tables")
+    steps = [0]
+
+    def progress() -> int:
+        steps[0] += 1
+        return int(steps[0] > MAX_SQL_STEPS // 1000)  # non-zero: stop the query
+
+    conn.set_progress_handler(progress, 1000)
 
 
 @contextlib.contextmanager
