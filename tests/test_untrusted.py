@@ -316,3 +316,79 @@ def test_a_zip_bomb_in_the_output_folder_costs_little_memory(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert "not a deck guidedeck wrote (its collection is too large)" in result.output
     assert peak < 128 * 1024 * 1024
+
+
+def test_decks_yaml_reads_no_guide_outside_its_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (secret,) = copy_guides(outside, GUIDES[0])
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    (clone / "decks.yaml").write_text(
+        "version: 1\npackages:\n  - guides: [quick_check.md]\n"
+        "  - guides: [../outside/tables.md]\n    output: a.apkg\n"
+        f"  - guides: ['{secret}']\n    output: b.apkg\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["build", str(clone), "--out", str(clone / "build")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for line, name in ((4, "../outside/tables.md"), (6, str(secret))):
+        assert (
+            f"decks.yaml:{line}:" in result.output
+            and f"guide {name!r} is outside the folder of decks.yaml" in result.output
+        ), result.output
+    assert sorted(p.name for p in outside.iterdir()) == ["tables.md"]  # no lock beside it
+    assert not (clone / "build").exists()
+
+
+def test_an_image_outside_the_project_is_not_packaged(tmp_path: Path) -> None:
+    from tests.test_media import png
+
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "photo.png").write_bytes(png((1, 2, 3)))
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / "guide.md").write_text(
+        "# Pictures\n\n| Step | Picture |\n|---|---|\n"
+        "| Relative | ![a](../private/photo.png) |\n"
+        f'| Absolute | <img src="{private / "photo.png"}" alt="b"> |\n',
+        encoding="utf-8",
+    )
+    output = _run("build", str(clone), "--out", str(clone / "build"))
+    for src in ("../private/photo.png", str(private / "photo.png")):
+        assert f"image {src!r} is outside {clone}; not shown" in output, output
+    import zipfile
+
+    with zipfile.ZipFile(clone / "build" / "guide.apkg") as archive:
+        assert json.loads(archive.read("media")) == {}
+
+
+def test_a_repointed_image_link_is_a_new_picture(tmp_path: Path) -> None:
+    """The cache keeps an image by the path the guide writes: re-point a link and the cached
+    build shows the new picture."""
+    import zipfile
+
+    from tests.test_media import png
+
+    clone = tmp_path / "clone"
+    (clone / "img").mkdir(parents=True)
+    (clone / "img" / "red.png").write_bytes(png((255, 0, 0)))
+    (clone / "img" / "blue.png").write_bytes(png((0, 0, 255)))
+    (clone / "img" / "logo.png").symlink_to("red.png")
+    (clone / "guide.md").write_text(
+        "# Logos\n\n| Name | Logo |\n|---|---|\n| Ours | ![logo](img/logo.png) |\n"
+        "| Theirs | none |\n",
+        encoding="utf-8",
+    )
+    out = clone / "build"
+
+    def packaged() -> set[bytes]:
+        _run("build", str(clone), "--out", str(out))
+        with zipfile.ZipFile(out / "guide.apkg") as archive:
+            names = json.loads(archive.read("media"))
+            return {archive.read(number) for number in names}
+
+    assert packaged() == {png((255, 0, 0))}
+    (clone / "img" / "logo.png").unlink()
+    (clone / "img" / "logo.png").symlink_to("blue.png")
+    assert packaged() == {png((0, 0, 255))}

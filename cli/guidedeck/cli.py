@@ -196,7 +196,7 @@ def _listed(inputs: Inputs, kind: str | None) -> tuple[list[Card], list[Diagnost
             if path in seen:
                 continue
             seen.add(path)
-            ready = prepare(path, c.kinds, c.tags, False, c.shuffle, c.dialect, models=True)
+            ready = prepare(path, c.kinds, c.tags, False, c.shuffle, c.dialect, c.root, True)
             diagnostics.extend(ready.diagnostics)
             cards.extend(m for m in ready.models if kind is None or m.kind == kind)
     return cards, diagnostics

@@ -69,6 +69,9 @@ class PackageConfig:
     """Which convention its guides are written in (``auto``: detected per file)."""
     scanned: bool = False
     """Found by scanning a folder: a guide that makes no cards is reported, not an error."""
+    root: Path | None = None
+    """The folder its guides' images must be in: that of its decks.yaml, or the folder given
+    on the command line (None: each guide's own folder)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +266,10 @@ def load(path: Path) -> DeckConfig:
                 if not isinstance(name, str) or not name:
                     continue
                 where = path.parent / name
-                if not where.exists():
+                if not where.resolve().is_relative_to(path.parent.resolve()):
+                    reader.fail(item, f"guide {name!r} is outside the folder of decks.yaml "
+                                "(guidedeck reads only inside it)")  # fmt: skip
+                elif not where.exists():
                     reader.fail(item, f"guide {name!r} not found beside decks.yaml")
                 elif not where.is_file():
                     reader.fail(item, f"guide {name!r} is not a regular file")
@@ -291,6 +297,7 @@ def load(path: Path) -> DeckConfig:
                     (*tags, *(reader.strings(entry["tags"], "tags") if "tags" in entry else [])),
                     reader.loc(node),
                     prefix,
+                    root=path.parent,
                     shuffle=reader.quiz(entry["quiz"], shuffle) if "quiz" in entry else shuffle,
                     dialect=(reader.dialect(entry["dialect"]) if "dialect" in entry else None)
                     or dialect,

@@ -72,12 +72,23 @@ def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
         files, found = discover(loose)
         problems.extend(found)
         scanned = {f for root in loose if root.is_dir() for f in files if f.is_relative_to(root)}
-        made = [replace(default_package(f), scanned=f in scanned) for f in files]
+        made = [
+            replace(default_package(f), scanned=f in scanned, root=_root_of(f, loose))
+            for f in files
+        ]
         packages.extend(_named_apart(made))
     problems.extend(_collisions(packages))
     if dialect is not None:
         packages = [replace(p, dialect=dialect) for p in packages]
     return Inputs(tuple(packages), tuple(problems), roots)
+
+
+def _root_of(guide: Path, roots: Sequence[Path]) -> Path:
+    """The folder given on the command line that holds ``guide`` (else its own folder)."""
+    for root in roots:
+        if root.is_dir() and guide.is_relative_to(root):
+            return root
+    return guide.parent
 
 
 def _named_apart(packages: list[PackageConfig]) -> list[PackageConfig]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,9 @@ class Media:
 
     folder: Path
     """The guide's folder: image paths are relative to it."""
+    root: Path
+    """The folder images must be in (the project's): a guide from a stranger's repository must
+    not package a file from elsewhere on the machine."""
     files: dict[str, Path] = field(default_factory=dict)
     """Name in the package -> file on disk."""
     problems: list[Diagnostic] = field(default_factory=list)
@@ -53,20 +57,26 @@ class Media:
                 "reviewed offline): save it beside the guide and link it relatively",
             )
             return fallback  # fmt: skip
-        path = (self.folder / src.split("#", 1)[0].split("?", 1)[0]).resolve()
+        # as written (a link re-pointed is another picture), and where it really is
+        written = Path(os.path.normpath(self.folder / src.split("#", 1)[0].split("?", 1)[0]))
+        path = written.resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            self._report(where, f"image {src[:80]!r} is outside {self.root}; not shown "
+                                "(guidedeck reads only inside the guides' folder)")  # fmt: skip
+            return fallback
         if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
             if path.suffix.lower() in IMAGE_SUFFIXES:
-                self.looked[str(path)] = ""
+                self.looked[str(written)] = ""
             self._report(where, f"image {src[:80]!r} not found beside the guide; not shown")
             return fallback
         try:
             data = path.read_bytes()
         except OSError as exc:
-            self.looked[str(path)] = ""
+            self.looked[str(written)] = ""
             self._report(where, f"image {src[:80]!r} cannot be read ({exc.strerror})")
             return fallback
         digest = hashlib.sha256(data).hexdigest()
-        self.looked[str(path)] = digest
+        self.looked[str(written)] = digest
         if len(data) > MAX_IMAGE_BYTES:
             self._report(where, f"image {src[:80]!r} is over 8 MiB; not shown")
             return fallback

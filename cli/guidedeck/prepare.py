@@ -97,6 +97,7 @@ def prepare(
     strict: bool,
     shuffle: bool = False,
     dialect: str = "auto",
+    root: Path | None = None,
     models: bool = False,
     data: bytes | None = None,
 ) -> Prepared:
@@ -110,7 +111,7 @@ def prepare(
     out = Prepared(path, read.diagnostics, guide.title, guide.slug, usable=True)
     if models:
         out.models = tuple(cards)
-    media = Media(path.parent)
+    media = Media(path.parent, root or path.parent)
     for card, (key, pos) in zip(cards, card_keys(guide, cards), strict=True):
         fields = render(card, guide, shuffle=shuffle, media=media)
         card_tags = note_tags(guide, card, tags)
@@ -142,9 +143,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str]
+_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str, Path | None]
 """What preparing a guide depends on besides its bytes: path, kinds, tags, strict, shuffle,
-dialect (the configuration that applies to it)."""
+dialect and root (the configuration that applies to it)."""
 
 
 def _read(path: Path) -> bytes | None:
@@ -200,7 +201,7 @@ def _prepared(
     At most two guides per worker are in flight, so unread results never pile up.
     """
     work: list[_Work] = [
-        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect)
+        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect, c.root)
         for c in packages
         for path in c.guides
     ]

@@ -173,7 +173,7 @@ def render(
     """
     fields = _fields(card, guide, shuffle)
     if media is None:
-        media = Media(Path(card.loc.path).parent)
+        media = Media(Path(card.loc.path).parent, Path(card.loc.path).parent)
     return {name: inert(media.place(value, card.loc)) for name, value in fields.items()}
 
 
