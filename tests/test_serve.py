@@ -224,3 +224,31 @@ def test_serve_build_prepares_each_changed_guide_once(
     guides[1].write_text(guides[1].read_text("utf-8") + "\nMore.\n", "utf-8")
     server.rebuild(guides[1:])
     assert prepared == ([guides[1]] if cached else sorted(guides))
+
+
+def test_only_requests_for_this_host_are_answered(serving: Serving) -> None:
+    """After DNS rebinding a web page reaches 127.0.0.1 under its own name: it reads nothing
+    (issue #23)."""
+    port = serving.url.rsplit(":", 1)[1].rstrip("/")
+    for path in ("", "__guidedeck/events"):
+        request = urllib.request.Request(
+            serving.url + path, headers={"Host": f"evil.example:{port}"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        refused.value.close()
+        assert refused.value.code == 421
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        request = urllib.request.Request(serving.url, headers={"Host": host})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+
+
+def test_a_half_sent_request_is_dropped(serving: Serving) -> None:
+    """A client that sends part of a request and waits holds no thread for long (#23)."""
+    import socket
+
+    port = int(serving.url.rsplit(":", 1)[1].rstrip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1")
+        assert slow.recv(1024) == b""  # closed by the server (guard: 30 s; it takes about 5)

@@ -45,6 +45,8 @@ EVENTS = "/__guidedeck/events"
 SETTLE = 0.05
 """Seconds without a further change before rebuilding: an editor saves in several steps."""
 KEEPALIVE = 15.0
+REQUEST_TIMEOUT = 5.0
+"""Seconds a connection may stay silent while its request is read."""
 _WATCHED_SUFFIXES = frozenset({*GUIDE_SUFFIXES, ".yaml", ".yml", *IMAGE_SUFFIXES})
 
 
@@ -83,6 +85,8 @@ class Server:
         self.stopping = False
         self.changes: queue.Queue[Path] = queue.Queue()
         self.templates = data_dir("templates").resolve()
+        self.port = 0
+        """The port it listens on, once it does."""
 
     # --- rebuilding ---------------------------------------------------------------------------
 
@@ -212,6 +216,7 @@ class Server:
         serving = threading.Thread(target=server.serve_forever, daemon=True)
         serving.start()
         host, bound = server.server_address[:2]
+        self.port = int(bound)
         ready(f"http://{host!s}:{bound}/")
         try:
             while not self.stopping:
@@ -263,8 +268,14 @@ class Server:
 def _handler(owner: Server) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "guidedeck"
+        timeout = REQUEST_TIMEOUT  # a request half-sent and left holds no thread for long
 
         def do_GET(self) -> None:
+            port = owner.port
+            if self.headers.get("Host", "") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                # another name for this address (DNS rebinding): a web page must not read it
+                self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "this server is 127.0.0.1 only")
+                return
             path = unquote(urlsplit(self.path).path)
             if path == EVENTS:
                 self._events()
