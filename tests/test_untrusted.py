@@ -392,3 +392,36 @@ def test_a_repointed_image_link_is_a_new_picture(tmp_path: Path) -> None:
     (clone / "img" / "logo.png").unlink()
     (clone / "img" / "logo.png").symlink_to("blue.png")
     assert packaged() == {png((0, 0, 255))}
+
+
+def test_a_lock_saved_with_a_byte_order_mark_reads_like_a_clean_one(tmp_path: Path) -> None:
+    from guidedeck.lockfile import read_lock
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    _run("build", str(clone), "--out", str(clone / "build"))
+    lock = clone / "quick_check.guidedeck.lock"
+    before, _text = read_lock(lock)
+    lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
+    output = _run("build", str(clone), "--out", str(clone / "build"))
+    assert "error" not in output
+    after, _text = read_lock(lock)
+    assert {(e.id, e.guid) for e in after.notes} == {(e.id, e.guid) for e in before.notes}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"version": 1, "notetypes": []}',
+        '{"version": 1, "guides": {"a.md": []}}',
+        '{"version": 1, "guides": {"a.md": {"notes": {}}}}',
+    ],
+)
+def test_a_malformed_version_1_lock_is_a_located_error(tmp_path: Path, body: str) -> None:
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    lock = clone / "quick_check.guidedeck.lock"
+    lock.write_text(json.dumps(json.loads(body), indent=2))  # version 1 was pretty-printed
+    result = CliRunner().invoke(main, ["build", str(clone), "--out", str(clone / "build")])
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+    assert f"{lock}:1:1: error:" in result.output

@@ -249,12 +249,20 @@ def _parse_v1(text: str) -> Lock:
     if not isinstance(data, dict) or data.get("version") != 1:
         raise LockError("lock version is not understood")
     lock = Lock()
-    for kind, value in data.get("notetypes", {}).items():
+    types, guides = data.get("notetypes", {}), data.get("guides", {})
+    if not isinstance(types, dict) or not isinstance(guides, dict):
+        raise LockError("'notetypes' and 'guides' must be objects")
+    for kind, value in types.items():
         lock.notetypes[kind] = _check_notetype(value, f"notetype {kind!r}")
-    for name, guide in data.get("guides", {}).items():
-        lock.guide = name
+    for name, guide in guides.items():
+        if not isinstance(guide, dict):
+            raise LockError(f"guide {name!r} must be an object")
+        lock.guide = str(name)
         for part, target in (("notes", lock.notes), ("removed", lock.removed)):
-            for n, record in enumerate(guide.get(part, [])):
+            records = guide.get(part, [])
+            if not isinstance(records, list):
+                raise LockError(f"{part!r} of guide {name!r} must be a list")
+            for n, record in enumerate(records):
                 if isinstance(record, dict):
                     # version 1 hashed the card model, not the fields: never equal now
                     record = {**record, "chash": ""}
@@ -268,7 +276,9 @@ def read_lock(path: Path, data: bytes | None = None) -> tuple[Lock, str]:
     from guidedeck.guides import read_bounded
 
     try:
-        text = (read_bounded(path, MAX_LOCK_BYTES) if data is None else data).decode("utf-8")
+        raw = read_bounded(path, MAX_LOCK_BYTES) if data is None else data
+        # utf-8-sig: an editor on Windows may have saved it with a byte-order mark
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         return Lock(), ""
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
