@@ -425,3 +425,55 @@ def test_a_malformed_version_1_lock_is_a_located_error(tmp_path: Path, body: str
     result = CliRunner().invoke(main, ["build", str(clone), "--out", str(clone / "build")])
     assert result.exit_code == 1 and "internal error" not in result.output, result.output
     assert f"{lock}:1:1: error:" in result.output
+
+
+SHARED_START = "In a distributed database with many replicas, which consistency model"
+
+
+def _quiz(ending: str) -> str:
+    return (
+        f"### Quick Check\n\n**{SHARED_START} {ending}?**\n\n-> A. Strong\n   B. Eventual\n\n"
+        "<details>\n<summary>See Answer</summary>\n\nBecause.\n\n</details>\n\n"
+    )
+
+
+def test_cards_born_on_two_branches_under_one_key_get_two_guids(tmp_path: Path) -> None:
+    """Two branches each add a quiz whose question begins like the other's (their keys are
+    equal): after a union merge of guide and lock, each user keeps their own note."""
+    from guidedeck.lockfile import read_lock
+    from guidedeck.memory import read_deck
+    from tests.anki_engine import fresh_collection, import_package
+
+    base = tmp_path / "base"
+    copy_guides(base, GUIDES[1])
+    _run("build", str(base), "--out", str(base / "build"))
+    guids = {}
+    for branch, ending in (("a", "keeps reads fresh"), ("b", "tolerates partitions")):
+        shutil.copytree(base, tmp_path / branch)
+        guide = tmp_path / branch / "quick_check.md"
+        guide.write_text(guide.read_text() + "\n" + _quiz(ending))
+        _run("build", str(tmp_path / branch), "--out", str(tmp_path / branch / "build"))
+        notes = read_deck(tmp_path / branch / "build" / "quick_check.apkg")
+        (new,) = [n for n in notes if ending in n.fields["Question"]]
+        guids[branch] = new.guid
+    assert guids["a"] != guids["b"]
+
+    # the merge: both quizzes in the guide, both locks' lines kept (git's union driver)
+    merged = tmp_path / "a"
+    guide = merged / "quick_check.md"
+    guide.write_text(guide.read_text() + "\n" + _quiz("tolerates partitions"))
+    lock = merged / "quick_check.guidedeck.lock"
+    theirs = (tmp_path / "b" / "quick_check.guidedeck.lock").read_text().splitlines()[1:]
+    lock.write_text(lock.read_text() + "\n".join(theirs) + "\n")
+    _run("build", str(merged), "--out", str(merged / "build"))
+    after = {e.guid: e.id for e in read_lock(lock)[0].notes}
+    assert guids["a"] in after and guids["b"] in after
+    assert after[guids["a"]] != after[guids["b"]]  # two IDs as well
+    col = fresh_collection(tmp_path / "anki")
+    try:
+        import_package(col, tmp_path / "b" / "build" / "quick_check.apkg")  # user b's notes
+        import_package(col, merged / "build" / "quick_check.apkg")
+        note = col.get_note(col.db.scalar("select id from notes where guid = ?", guids["b"]))
+        assert "tolerates partitions" in note["Question"]  # still the question b reviewed
+    finally:
+        col.close()

@@ -51,10 +51,12 @@ class Identities:
         self.note_ids = NoteIds(self.now, Taken(self.memory.nids))
         self.fresh_mtime = max(self.now, self.memory.high_water + 1)
 
-    def new(self, key: str) -> tuple[str, str, int]:
-        """``ID``, GUID and note id for a new note named ``key``."""
+    def new(self, key: str, content: str) -> tuple[str, str, int]:
+        """``ID``, GUID and note id for a new note named ``key`` whose content hash is
+        ``content``. The GUID comes from both: two branches that each add a card under one key
+        (questions that share their first words) give them different GUIDs."""
         (id_field,) = uniquify([key], self.ids)
-        guid = guid_for_key(id_field)
+        guid = guid_for_key(f"{id_field}\x1f{content}")
         while guid in self.guids:
             guid = guid_for_key(guid + id_field)
         self.guids.add(guid)
@@ -71,7 +73,7 @@ class Identities:
                 status, id_field, guid, nid, mtime = self._continued(matched, card.fhash, deck)
             else:
                 status, mtime = "added", self.now
-                id_field, guid, nid = self.new(cand.key)
+                id_field, guid, nid = self.new(cand.key, cand.chash)
             self.used_ids.add(id_field)
             self.used_nids.add(nid)
             work.report.status[status] += 1

@@ -15,8 +15,10 @@ On a rebuild every card is matched to the note it was last time, per card kind:
 Content and similarity are computed from the rendered fields, so a note read back from a deck
 compares exactly like a card of this build. Keys name a card by guide, kind, question and its own
 name (a quiz's question, a row's first cell), never by its position: two branches that each add
-a quiz to one question give them different keys, and so different GUIDs. No GUID is ever derived
-from a card's fields: a key becomes the note's identity once, at birth, and is remembered after.
+a quiz to one question give them different keys, and so different GUIDs. A GUID is made once,
+at the note's birth, from its key and the content hash it was born with (two branches that add
+different cards under one key, such as questions sharing their first 48 characters, never share a
+GUID); from then on it is remembered, never derived again, so no edit ever changes it.
 """
 
 from __future__ import annotations
