@@ -477,3 +477,35 @@ def test_cards_born_on_two_branches_under_one_key_get_two_guids(tmp_path: Path) 
         assert "tolerates partitions" in note["Question"]  # still the question b reviewed
     finally:
         col.close()
+
+
+def test_times_ahead_of_the_clock_are_never_copied_into_a_lock(tmp_path: Path) -> None:
+    """A deck whose notes' mtimes lie ahead of the clock: the build clamps them, and the next
+    build (and the one after) still runs."""
+    import sqlite3
+    import zipfile
+
+    from guidedeck.lockfile import read_lock
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    _run("build", str(clone), "--out", str(out))
+    lock = clone / "quick_check.guidedeck.lock"
+    lock.unlink()  # the deck is the only memory
+    deck = out / "quick_check.apkg"
+    with zipfile.ZipFile(deck) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    db = tmp_path / "collection.anki2"
+    db.write_bytes(members["collection.anki2"])
+    conn = sqlite3.connect(db)
+    conn.execute("update notes set mod = ?", (int(time.time()) + 365 * 86_400,))
+    conn.commit()
+    conn.close()
+    members["collection.anki2"] = db.read_bytes()
+    with zipfile.ZipFile(deck, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    for _ in range(2):
+        _run("build", str(clone), "--out", str(out))
+        assert all(e.mtime <= time.time() for e in read_lock(lock)[0].notes)

@@ -121,7 +121,8 @@ class LockError(Exception):
 _NOTE_TYPES: dict[str, type] = {f.name: f.type for f in fields(NoteEntry)}  # type: ignore[misc]
 _NOTE_FIELDS = tuple(_NOTE_TYPES)
 _PY_TYPES = {"str": str, "int": int}
-_GUID = re.compile(r"[\x21-\x7e]{1,64}")
+GUID_ALPHABET = re.compile(r"[\x21-\x7e]{1,64}")
+"""Anki's GUIDs: 1 to 64 visible ASCII characters."""
 ID_ALPHABET = re.compile(r"[A-Za-z0-9._~/#:+-]{1,1000}")
 """What a note's ``ID`` may hold (keys are slugs joined by ``/``, ``#2`` for repeats): nothing a
 template could read as markup, wherever it puts the field."""
@@ -136,7 +137,7 @@ def _schema_problem(name: str, value: Any, now: int) -> str | None:
     """Why a note's value cannot be right, or None (types are checked before)."""
     if name == "id" and not ID_ALPHABET.fullmatch(value):
         return "must be 1 to 1,000 letters, digits and . _ ~ / # : + - (a card's key)"
-    if name == "guid" and not _GUID.fullmatch(value):
+    if name == "guid" and not GUID_ALPHABET.fullmatch(value):
         return "must be 1 to 64 visible ASCII characters (Anki's GUIDs)"
     if name == "kind" and value not in KINDS:
         return f"must be one of {', '.join(sorted(KINDS))}"

@@ -21,6 +21,7 @@ import io
 import json
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,8 @@ from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
 from guidedeck.lockfile import (
+    FUTURE_SLACK,
+    GUID_ALPHABET,
     ID_ALPHABET,
     LOCK_SUFFIX,
     MAX_LOCK_BYTES,
@@ -106,6 +109,7 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
         except (sqlite3.Error, ValueError, TypeError, KeyError) as exc:
             raise DeckReadError(f"not a deck guidedeck wrote ({exc})") from None
     notes = []
+    now = int(time.time())
     for nid, guid, mid, mod, flds, tags in rows:
         spec = KINDS.by_model(mid)
         if spec is None:
@@ -116,6 +120,7 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
             continue  # an older version of the notetype: its notes are not this build's
         if not ID_ALPHABET.fullmatch(values[0]):
             raise DeckReadError(f"not a deck guidedeck wrote (a note's ID is {values[0][:80]!r})")
+        mod = _checked_times(nid, guid, mod, now)
         notes.append(
             DeckNote(
                 kind, guid, nid, mod, dict(zip(names_of_fields, values, strict=True)),
@@ -123,6 +128,20 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
             )
         )  # fmt: skip
     return notes
+
+
+def _checked_times(nid: object, guid: object, mod: object, now: int) -> int:
+    """A note's mtime, clamped to the clock (a time ahead of it is never copied into a lock);
+    a note id ahead of it, or values of the wrong kind, mean the deck is not guidedeck's."""
+    numbers = (nid, mod)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise DeckReadError("not a deck guidedeck wrote (a note's id or time is not a number)")
+    if not isinstance(guid, str) or not GUID_ALPHABET.fullmatch(guid):
+        raise DeckReadError("not a deck guidedeck wrote (a note's GUID is not Anki's)")
+    assert isinstance(nid, int) and isinstance(mod, int)
+    if not 0 < nid <= (now + FUTURE_SLACK) * 1000:
+        raise DeckReadError("not a deck guidedeck wrote (a note id lies in the future)")
+    return max(0, min(mod, now))
 
 
 MAX_COLLECTION_BYTES = 64 * 1024 * 1024
