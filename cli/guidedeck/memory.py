@@ -131,8 +131,9 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
 
 
 def _checked_times(nid: object, guid: object, mod: object, now: int) -> int:
-    """A note's mtime, clamped to the clock (a time ahead of it is never copied into a lock);
-    a note id ahead of it, or values of the wrong kind, mean the deck is not guidedeck's."""
+    """A note's mtime, clamped to what a lock accepts (the clock and another machine's slack:
+    a time further ahead would be copied into a lock that the next build refuses); a note id
+    ahead of that, or values of the wrong kind, mean the deck is not guidedeck's."""
     numbers = (nid, mod)
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
         raise DeckReadError("not a deck guidedeck wrote (a note's id or time is not a number)")
@@ -141,7 +142,7 @@ def _checked_times(nid: object, guid: object, mod: object, now: int) -> int:
     assert isinstance(nid, int) and isinstance(mod, int)
     if not 0 < nid <= (now + FUTURE_SLACK) * 1000:
         raise DeckReadError("not a deck guidedeck wrote (a note id lies in the future)")
-    return max(0, min(mod, now))
+    return max(0, min(mod, now + FUTURE_SLACK))
 
 
 MAX_COLLECTION_BYTES = 64 * 1024 * 1024
