@@ -510,3 +510,29 @@ def test_times_ahead_of_the_clock_are_never_copied_into_a_lock(tmp_path: Path) -
         _run("build", str(clone), "--out", str(out))
         # within what the lock reader accepts (the clock and another machine's slack)
         assert all(e.mtime <= time.time() + FUTURE_SLACK for e in read_lock(lock)[0].notes)
+
+
+def test_list_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``guidedeck list guides | head`` ends without an internal error."""
+    import subprocess
+    import sys
+
+    rows = "".join(f"| term {n} | meaning {n} |\n" for n in range(3_000))
+    (tmp_path / "big.md").write_text(f"# Big\n\n## Terms\n\n| Term | Meaning |\n|---|---|\n{rows}")
+    command = [sys.executable, "-m", "guidedeck", "list", str(tmp_path / "big.md")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.readline()
+        child.stdout.close()  # as head does after its lines
+        errors = child.stderr.read().decode()
+        code = child.wait(timeout=60)
+    assert "internal error" not in errors and "Traceback" not in errors, errors
+    assert code == 0
+
+
+def test_an_output_folder_under_a_file_is_said_plainly(tmp_path: Path) -> None:
+    (guide,) = copy_guides(tmp_path, GUIDES[1])
+    (tmp_path / "x.md").write_text("a file")
+    result = CliRunner().invoke(main, ["build", str(guide), "--out", str(tmp_path / "x.md/out")])
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert f"output path is a file, not a folder ({tmp_path / 'x.md'} is a file)" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -92,6 +93,11 @@ class _Guarded(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # the reader went away (`guidedeck list | head`): nothing more to say, to anyone
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
         except KeyboardInterrupt:
             click.echo(INTERRUPTED, err=True)
             raise click.exceptions.Exit(130) from None
@@ -253,8 +259,10 @@ def build_command(
 
 
 def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise GuideError(f"{out}: output path is a file, not a folder")
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            where = "" if folder == out else f" ({folder} is a file)"
+            raise GuideError(f"{out}: output path is a file, not a folder{where}")
 
 
 @main.command(name="preview")
