@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -176,3 +177,34 @@ def test_ten_megabytes_of_hostile_input() -> None:
     # plus, from the second repeat on, a warning that its quiz repeats the first one's question
     repeated = (repeats - 1) * len(one.guide.quizzes)
     assert len(result.diagnostics) == repeats * len(one.diagnostics) + repeated > repeated
+
+
+RUNS_OF_SPACES = {
+    "spaces after an answer label": (
+        "choice",
+        lambda n: "# T\n\n#### Which one?\n\n- A: one\n- B: two\n\nAnswer" + " " * n + "!\n",
+    ),
+    "an unclosed tags comment": (
+        "heading-answer",
+        lambda n: "# T\n\n<!-- tags:" + " " * n + "\n\n### Why?\n\n#### Answer\n\nBecause.\n",
+    ),
+}
+"""One construct whose run of spaces grows (issue #23: two conventions' regexes were cubic in
+it: 0.2 s at 500 spaces, 11 s at 2,000)."""
+
+
+@pytest.mark.parametrize("case", RUNS_OF_SPACES.values(), ids=RUNS_OF_SPACES.keys())
+def test_a_growing_run_of_spaces_parses_in_linear_time(case: tuple[str, Any]) -> None:
+    """Four times the spaces may take about four times as long; cubic would be 64 times."""
+    dialect, make = case
+
+    def seconds(n: int) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            parse(make(n), "spaces.md", dialect)
+            best = min(best, time.process_time() - started)
+        return best
+
+    small, large = seconds(400), seconds(1600)
+    assert large <= 12 * max(small, 0.005), (small, large)

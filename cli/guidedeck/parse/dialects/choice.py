@@ -12,7 +12,9 @@ from guidedeck.parse.dialects.base import Context, lines_of, plain
 
 _LETTERED = re.compile(r"^\s*(?P<letter>[A-H])\s*[:)]\s+(?P<text>.+)$", re.S)
 _BOX = re.compile(r"^\s*\[(?P<mark>[ xX])\]\s+(?P<text>.+)$", re.S)
-_ANSWER = re.compile(r"answer\s*:?\s*\**\s*(?P<letter>[A-H])\b\)?", re.IGNORECASE)
+# each run of spaces follows its own literal: runs that two quantifiers could share made this
+# cubic in the spaces after "answer"
+_ANSWER = re.compile(r"answer\s*(?::\s*)?(?:\*+\s*)?(?P<letter>[A-H])\b\)?", re.IGNORECASE)
 _QUESTION_NUMBER = re.compile(r"^\s*(?:Q\s*)?\d+\s*[.)]\s*", re.IGNORECASE)
 
 
