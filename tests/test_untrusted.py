@@ -536,3 +536,47 @@ def test_an_output_folder_under_a_file_is_said_plainly(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", str(guide), "--out", str(tmp_path / "x.md/out")])
     assert result.exit_code == 1 and "internal error" not in result.output
     assert f"output path is a file, not a folder ({tmp_path / 'x.md'} is a file)" in result.output
+
+
+def test_a_tie_in_a_merged_lock_sends_the_merged_text_to_everyone(tmp_path: Path) -> None:
+    """Two branches edit one row in the same second; after a union merge of the lock, the
+    merged text must reach the user who imported the other side (Anki updates "if newer")."""
+    from guidedeck.build import build
+    from guidedeck.inputs import resolve
+    from tests.anki_engine import fresh_collection, import_package
+
+    base, now = tmp_path / "base", 1_790_000_000
+    copy_guides(base, GUIDES[0])
+
+    def built(folder: Path, at: int) -> None:
+        inputs = resolve([folder])
+        report = build(inputs.packages, folder / "build", roots=inputs.roots, now=at)
+        assert not report.failed, report.diagnostics
+
+    def edit_row(folder: Path, word: str) -> None:
+        guide = folder / "tables.md"
+        lines = guide.read_text().splitlines()
+        row = next(n for n, line in enumerate(lines) if line.startswith("| Standard |"))
+        lines[row] = lines[row].replace("high", f"high {word}")
+        guide.write_text("\n".join(lines) + "\n")
+
+    built(base, now)
+    for branch, word in (("a", "ours"), ("b", "theirs")):
+        shutil.copytree(base, tmp_path / branch)
+        edit_row(tmp_path / branch, word)
+        built(tmp_path / branch, now + 10)  # the same second on both machines
+    merged = tmp_path / "a"  # the conflict resolved as "ours"; both locks' lines kept
+    lock = merged / "tables.guidedeck.lock"
+    theirs = (tmp_path / "b" / "tables.guidedeck.lock").read_text().splitlines()[1:]
+    lock.write_text(lock.read_text() + "\n".join(theirs) + "\n")
+    shutil.rmtree(merged / "build")  # user b's fresh clone of the merge: the lock is all it has
+    built(merged, now + 20)
+    col = fresh_collection(tmp_path / "anki")
+    try:
+        import_package(col, tmp_path / "b" / "build" / "tables.apkg")  # user b's side
+        log = import_package(col, merged / "build" / "tables.apkg")
+        assert len(log.updated) >= 1
+        fields = [" ".join(col.get_note(n).fields) for n in col.find_notes('"note:guidedeck*"')]
+        assert any("ours" in f for f in fields) and not any("theirs" in f for f in fields)
+    finally:
+        col.close()

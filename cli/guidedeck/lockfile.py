@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -236,9 +236,18 @@ def parse_lock(text: str) -> Lock:
         held = best.get(note.guid)
         if held is None or (note.mtime, not removed) > (held[0].mtime, not held[1]):
             best[note.guid] = (note, removed)
+        elif (note.mtime, removed) == (held[0].mtime, held[1]) and note.fhash != held[0].fhash:
+            # two branches changed the note in the same second: neither side's fields are
+            # known to be what the user has, so the next build sends the merged text as newer
+            best[note.guid] = (replace(min(note, held[0], key=_line_order), fhash=""), removed)
     for note, removed in best.values():
         (lock.removed if removed else lock.notes).append(note)
     return lock
+
+
+def _line_order(entry: NoteEntry) -> tuple[str, str, str]:
+    """Which of two tied lines a merged lock keeps: the same, whatever their order."""
+    return (entry.id, entry.key, entry.chash)
 
 
 def _parse_v1(text: str) -> Lock:
