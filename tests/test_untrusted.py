@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import time
 import zlib
@@ -580,3 +581,34 @@ def test_a_tie_in_a_merged_lock_sends_the_merged_text_to_everyone(tmp_path: Path
         assert any("ours" in f for f in fields) and not any("theirs" in f for f in fields)
     finally:
         col.close()
+
+
+def test_mdx_string_values_show_as_written(tmp_path: Path) -> None:
+    """``options={["Array<string>", ...]}`` are JavaScript strings: the site shows them as text,
+    and so must the card (a tag-like word was dropped by the sanitizer)."""
+    from tests.anki_engine import fresh_collection, import_package
+
+    guide = tmp_path / "types.md"
+    quiz = [
+        "<InterviewQuiz",
+        '  question="Which type holds a list of names, not a Map<K, V>?"',
+        '  options={["Array<string>", "Set<number>", "`Record<string, T>`"]}',
+        "  correctAnswer={0}",
+        '  explanation="An Array<string> keeps order & repeats; &amp; stays."',
+        "/>",
+    ]
+    guide.write_text("# Types\n\n" + "\n".join(quiz) + "\n", encoding="utf-8")
+    _run("build", str(guide), "--out", str(tmp_path / "out"))
+    col = fresh_collection(tmp_path / "anki")
+    try:
+        import_package(col, tmp_path / "out" / "types.apkg")
+        (nid,) = col.find_notes('"note:guidedeck Quiz"')
+        card = col.get_note(nid).cards()[0]
+        back = card.render_output().answer_text
+    finally:
+        col.close()
+    text = re.sub(r"<[^>]+>", "", back)
+    shown = ["Map&lt;K, V&gt;", "Array&lt;string&gt;", "Set&lt;number&gt;"]
+    shown += ["Record&lt;string, T&gt;", "keeps order &amp; repeats; &amp;amp; stays"]
+    for item in shown:
+        assert item in text, (item, text)

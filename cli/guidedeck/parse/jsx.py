@@ -39,6 +39,22 @@ JsValue: TypeAlias = Union[  # noqa: UP007 (a recursive alias must stay a Union 
 ]
 
 
+def as_text(value: str) -> str:
+    """A JavaScript string as Markdown that shows it as written: MDX sites render these values as
+    text, so ``Array<string>`` must not become a tag (and be dropped); code spans keep theirs."""
+    parts = value.split("`")
+    # even parts are outside code spans; a last backtick without its partner opens none
+    unmatched = len(parts) % 2 == 0
+    for n, part in enumerate(parts):
+        if n % 2 == 0 or (unmatched and n == len(parts) - 1):
+            parts[n] = _ENTITY.sub("&amp;", part).replace("<", "&lt;")
+    return "`".join(parts)
+
+
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+"""An ``&`` that Markdown would read as the start of an entity (``&lt;``): shown as written."""
+
+
 @dataclass(frozen=True, slots=True)
 class Attr:
     """One attribute of a tag."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from guidedeck.models import Quiz
 from guidedeck.parse.blocks import Block
 from guidedeck.parse.family.state import Rule, State, component
-from guidedeck.parse.jsx import JsRaw, JsValue
+from guidedeck.parse.jsx import JsRaw, JsValue, as_text
 
 NAME = "InterviewQuiz"
 
@@ -63,8 +63,9 @@ def _read(state: State, block: Block) -> Quiz | None:
         explanation = ""
     if not explanation:
         state.warning(loc, f"<{tag.name}> has no explanation")
-    texts = tuple(str(o) for o in options)
-    return Quiz(loc, question.strip(), texts, index, explanation.strip(), state.question, tag.name)
+    texts = tuple(as_text(str(o)) for o in options)
+    return Quiz(loc, as_text(question.strip()), texts, index, as_text(explanation.strip()),
+                state.question, tag.name)  # fmt: skip
 
 
 def _as_index(value: JsValue) -> int | None:

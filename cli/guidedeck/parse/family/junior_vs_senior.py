@@ -13,7 +13,7 @@ from dataclasses import replace
 from guidedeck.models import Answer, Contrast
 from guidedeck.parse.blocks import Block
 from guidedeck.parse.family.state import Rule, State, component, is_prose
-from guidedeck.parse.jsx import Attr, JsValue, TemplateString
+from guidedeck.parse.jsx import Attr, JsValue, TemplateString, as_text
 from guidedeck.parse.sections import excerpt_of
 
 NAME = "JuniorVsSenior"
@@ -61,7 +61,7 @@ def _junior_vs_senior(state: State, items: list[Block], i: int) -> int | None:
 
 def _string_attr(attrs: dict[str, Attr], name: str) -> str:
     value = attrs[name].value if name in attrs else ""
-    return value if isinstance(value, str) else ""
+    return as_text(value) if isinstance(value, str) else ""
 
 
 def _explained(side: Answer, attr_name: str, attrs: dict[str, Attr]) -> Answer:
@@ -85,7 +85,7 @@ def _answer(value: JsValue, language: str) -> Answer | None:
     ):
         return Answer(code=_dedent_code(value), language=language)
     if isinstance(value, str):
-        return Answer(text=value.strip()) if value.strip() else None
+        return Answer(text=as_text(value.strip())) if value.strip() else None
     if isinstance(value, dict):
 
         def get(*keys: str) -> str:
@@ -96,10 +96,10 @@ def _answer(value: JsValue, language: str) -> Answer | None:
             return ""
 
         answer = Answer(
-            text=get("text", "description", "explanation", "answer").strip(),
+            text=as_text(get("text", "description", "explanation", "answer").strip()),
             code=_dedent_code(get("code")),
             language=get("language", "lang") or language,
-            title=get("title", "label").strip(),
+            title=as_text(get("title", "label").strip()),
         )
         return answer if answer.text or answer.code or answer.title else None
     return None
