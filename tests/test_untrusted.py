@@ -612,3 +612,27 @@ def test_mdx_string_values_show_as_written(tmp_path: Path) -> None:
     shown += ["Record&lt;string, T&gt;", "keeps order &amp; repeats; &amp;amp; stays"]
     for item in shown:
         assert item in text, (item, text)
+
+
+def test_a_readme_without_a_title_is_named_alike_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built from its folder or from the one above, a titleless README.md is named after its
+    folder: alternating the two must not rewrite its notes."""
+    from guidedeck.memory import read_deck
+
+    topic = tmp_path / "kubernetes"
+    topic.mkdir()
+    (topic / "README.md").write_text(
+        "## Pods\n\n| Term | Meaning |\n|---|---|\n| Pod | a group of containers |\n"
+        "| Node | a machine |\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    _run("build", "kubernetes/README.md", "--out", str(out))
+    first = {(n.guid, n.mtime, n.deck) for n in read_deck(out / "kubernetes.apkg")}
+    monkeypatch.chdir(topic)
+    _run("build", "README.md", "--out", str(out))
+    assert {(n.guid, n.mtime, n.deck) for n in read_deck(out / "kubernetes.apkg")} == first
+    assert all("kubernetes" in deck for _guid, _mtime, deck in first)

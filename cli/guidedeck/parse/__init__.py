@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -156,7 +157,9 @@ def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
     diagnostics = list(extracted.diagnostics)
     if not title:
         # a collection's README.md is named by its folder
-        name = PurePath(path).parent.name if stem.lower() == "readme" else stem
+        # by the folder it really is in, however the path was given (README.md, ./README.md)
+        folder = PurePath(os.path.abspath(path)).parent.name  # noqa: PTH100 (a str path)
+        name = folder if stem.lower() == "readme" else stem
         title = name.replace("-", " ").replace("_", " ").strip() or stem or "Untitled guide"
         diagnostics.append(
             Diagnostic.warning(
