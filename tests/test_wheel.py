@@ -45,3 +45,23 @@ def test_wheel_installs_and_builds_from_another_directory(tmp_path: Path) -> Non
         assert_healthy_import(col, import_package(col, apkg), 26)
     finally:
         col.close()
+
+
+def test_a_lock_written_beside_the_sample_never_ships(tmp_path: Path) -> None:
+    """``guidedeck build`` in the checkout writes the sample's lock into ``deck_source/``; the
+    next wheel must not carry it (installed elsewhere, it gave the sample other IDs)."""
+    import shutil
+
+    checkout = tmp_path / "checkout"
+    for part in ("cli", "templates", "deck_source"):
+        shutil.copytree(ROOT / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE", "SECURITY.md"):
+        shutil.copyfile(ROOT / name, checkout / name)
+    (checkout / "deck_source" / "backend-basics.guidedeck.lock").write_text('{"version": 2}\n')
+    dist = tmp_path / "dist"
+    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, checkout)
+    (wheel,) = dist.glob("guidedeck-*.whl")
+    shipped = [n for n in zipfile.ZipFile(wheel).namelist() if "deck_source" in n]
+    assert sorted(shipped) == [
+        "guidedeck/deck_source/backend-basics.md", "guidedeck/deck_source/decks.yaml"
+    ]  # fmt: skip
