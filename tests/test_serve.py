@@ -252,3 +252,21 @@ def test_a_half_sent_request_is_dropped(serving: Serving) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
         slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1")
         assert slow.recv(1024) == b""  # closed by the server (guard: 30 s; it takes about 5)
+
+
+def test_a_client_gone_mid_answer_prints_no_traceback(serving: Serving) -> None:
+    """Tabs close while pages load: the server says nothing of it (the fixture checks that no
+    traceback was printed when it stops)."""
+    import socket
+    import struct
+    import time
+
+    port = int(serving.url.rsplit(":", 1)[1].rstrip("/"))
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as gone:
+            gone.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            # closed with a reset, before the answer is read
+            gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    time.sleep(0.5)
+    with urllib.request.urlopen(serving.url, timeout=5) as answer:  # still serving
+        assert answer.status == 200

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import queue
+import sys
 import tempfile
 import threading
 import time
@@ -194,7 +195,7 @@ class Server:
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        server = _Quiet(("127.0.0.1", port), _handler(self))
         server.daemon_threads = True
         outer = self
 
@@ -263,6 +264,16 @@ class Server:
                     continue
                 seen, tags = self.version, dict(self.site.tags)
             yield f"event: site\ndata: {json.dumps(tags)}\n\n".encode()
+
+
+class _Quiet(ThreadingHTTPServer):
+    """An HTTP server that says nothing when a client goes away mid-answer (a closed tab): that
+    is no problem of the guides, and a traceback would bury the ones that are."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def _handler(owner: Server) -> type[BaseHTTPRequestHandler]:
