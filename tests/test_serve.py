@@ -270,3 +270,17 @@ def test_a_client_gone_mid_answer_prints_no_traceback(serving: Serving) -> None:
     time.sleep(0.5)
     with urllib.request.urlopen(serving.url, timeout=5) as answer:  # still serving
         assert answer.status == 200
+
+
+def test_out_holding_the_guides_still_sees_their_edits(tmp_path: Path) -> None:
+    """``serve --out .`` in the guides' folder: an edit to a guide is an edit, and only what
+    guidedeck itself writes there is ignored (#23)."""
+    from guidedeck.serve import Options, Server
+
+    folder = tmp_path.resolve()
+    server = Server(Options((folder,), folder, write_decks=True), lambda _line: None)
+    assert server.relevant(folder / "guide.md")
+    assert server.relevant(folder / "img" / "flow.png")
+    for own in ("guide.guidedeck.lock", ".guidedeck-cache/guides/x.json", "guide.apkg",
+                ".guide.md.abc.tmp", "preview/index.html"):  # fmt: skip
+        assert not server.relevant(folder / own), own

@@ -172,8 +172,9 @@ class Server:
         name = path.name
         if self._is_template(path):
             return not name.startswith(".") and not name.endswith(".tmp")
-        out = self.options.out.resolve()
-        if path.is_relative_to(out) or CACHE_DIR in path.parts:
+        # what guidedeck writes is ignored by its name (decks, pages, the cache, locks,
+        # temporary files), not by being in the output folder: --out . holds the guides too
+        if CACHE_DIR in path.parts:
             return False
         if name.endswith((LOCK_SUFFIX, ".tmp")) or name.startswith(".#"):
             return False
