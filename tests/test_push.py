@@ -382,3 +382,18 @@ def test_an_item_moved_to_another_guide_takes_its_card_along(profile: Profile) -
     assert after[key]["decks"] == {"Interview Guides::Databases"}, "the studied note moved"
     assert after[key]["ivl"] == before[key]["ivl"], "with its review"
     assert set(after) == set(before), "no note added, none lost"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not sqlite"])
+def test_a_damaged_collection_is_not_called_in_use(profile: Profile, damage: str) -> None:
+    """Only a collection another program holds is "in use"; a damaged or truncated one is said
+    to be so, and left as it is (#23)."""
+    code, _output = profile.push()
+    assert code == 0
+    data = profile.collection.read_bytes()
+    broken = data[: len(data) // 2] if damage == "truncated" else b"not a database at all" * 100
+    profile.collection.write_bytes(broken)
+    code, output = profile.push()
+    assert code == 1
+    assert "is damaged or not an Anki collection" in output and "in use" not in output, output
+    assert profile.collection.read_bytes() == broken

@@ -123,6 +123,7 @@ def open_collection(path: Path) -> Any:
         raise PushError(
             "push needs Anki's engine: pip install 'guidedeck[anki]'"
         ) from None  # fmt: skip
+    _probe(path)
     try:
         return Collection(str(path))
     except DBError:
@@ -130,6 +131,43 @@ def open_collection(path: Path) -> Any:
             f"{path} is in use (Anki or another program has it open): close Anki and push "
             "again; nothing was changed"
         ) from None
+
+
+def _unicase(a: str, b: str) -> int:
+    return (a.casefold() > b.casefold()) - (a.casefold() < b.casefold())
+
+
+def _probe(path: Path) -> None:
+    """Tell a damaged or truncated collection from one that is open elsewhere (read-only; the
+    file is not changed)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:
+        raise PushError(f"{path}: cannot read ({exc.strerror})") from None
+    problem = "it is not an SQLite database" if header != b"SQLite format 3\x00" else ""
+    if not problem:
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+            # Anki's indexes sort with a collation of its own: checking them needs one
+            conn.create_collation("unicase", _unicase)
+            try:
+                found = conn.execute("pragma quick_check").fetchone()
+            finally:
+                conn.close()
+            if found is not None and found[0] != "ok":
+                problem = f"SQLite finds it damaged ({found[0]})"
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return  # open elsewhere: opening it says so
+            problem = str(exc)
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+    if problem:
+        raise PushError(
+            f"{path} is damaged or not an Anki collection ({problem}); nothing was changed. "
+            f"Anki keeps backups in {path.parent / 'backups'}"
+        )
 
 
 # --- the plan -----------------------------------------------------------------------------------
