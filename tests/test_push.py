@@ -397,3 +397,17 @@ def test_a_damaged_collection_is_not_called_in_use(profile: Profile, damage: str
     assert code == 1
     assert "is damaged or not an Anki collection" in output and "in use" not in output, output
     assert profile.collection.read_bytes() == broken
+
+
+def test_a_dry_run_leaves_an_older_collection_as_it_is(profile: Profile) -> None:
+    """Anki's engine upgrades an older collection when it opens one: a dry run plans against a
+    copy, so the user's file is not changed, not even its schema (#23)."""
+    from anki.collection import Collection
+
+    col = Collection(str(profile.collection))
+    col.close(downgrade=True)  # the schema older Anki versions (and AnkiDroid's) read
+    before = profile.collection.read_bytes()
+    code, output = profile.push("--dry-run")
+    assert code == 0, output
+    assert "would push" in output
+    assert profile.collection.read_bytes() == before

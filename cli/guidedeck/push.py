@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -430,29 +433,52 @@ def push(
     """Build ``packages`` and bring them into ``collection``; see the module's docstring."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}")
-    col = open_collection(collection)  # first: refused means not one file changed
+    with ExitStack() as stack:
+        # a dry run plans against a copy: Anki's engine may upgrade an older collection on open
+        target = _scratch_copy(collection, stack) if dry_run else collection
+        col = open_collection(target)  # first: refused means not one file changed
+        stack.callback(col.close)
+        result = _push(col, packages, out_dir, roots, collection, chosen, policy, dry_run,
+                     strict, jobs, confirm)  # fmt: skip
+    return result
+
+
+def _scratch_copy(collection: Path, stack: ExitStack) -> Path:
+    """A copy of ``collection`` (with its write-ahead log) in a temporary folder."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="guidedeck-dry-")))
+    copy = folder / collection.name
+    shutil.copyfile(collection, copy)
+    wal = collection.with_name(collection.name + "-wal")
+    if wal.is_file():
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    return copy
+
+
+def _push(
+    col: Any, packages: Sequence[PackageConfig], out_dir: Path, roots: Sequence[Path],
+    collection: Path, chosen: str, policy: str, dry_run: bool, strict: bool, jobs: int,
+    confirm: Callable[[Plan], bool],
+) -> PushReport:  # fmt: skip
+    """Stage a build, plan against the open collection, apply, commit (see :func:`push`)."""
     result = PushReport(collection, chosen, policy)
     options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
     cache = Cache.under(out_dir, writable=not dry_run)
-    try:
-        with staged_build(packages, options, cache) as staged:
-            result.build = staged.plan.report
-            if not staged.complete:
-                return result  # a package cannot be built: the collection is left alone
-            result.plan = make_plan(col, staged, out_dir)
-            if dry_run:
-                return result
-            if policy == "delete" and result.plan.removed and not confirm(result.plan):
-                result.declined = True
-                return result
-            acts = policy != "keep" and bool(result.plan.removed)
-            if result.plan.changes or acts:
-                result.backup = backup(col, collection)
-                apply_plan(col, result.plan, policy, result)
-            result.applied = True
-            staged.commit()
-    finally:
-        col.close()
+    with staged_build(packages, options, cache) as staged:
+        result.build = staged.plan.report
+        if not staged.complete:
+            return result  # a package cannot be built: the collection is left alone
+        result.plan = make_plan(col, staged, out_dir)
+        if dry_run:
+            return result
+        if policy == "delete" and result.plan.removed and not confirm(result.plan):
+            result.declined = True
+            return result
+        acts = policy != "keep" and bool(result.plan.removed)
+        if result.plan.changes or acts:
+            result.backup = backup(col, collection)
+            apply_plan(col, result.plan, policy, result)
+        result.applied = True
+        staged.commit()
     return result
 
 
