@@ -103,7 +103,6 @@ KEY_FILE = "KEY"
 """A random secret in the cache folder; with the file's own identity on disk it signs every
 entry, so that a cache copied from elsewhere (committed to a repository) is never trusted."""
 _ENTRY_NAME = re.compile(r"[0-9a-f]{32}(?:\.json)?")
-_KINDS = ("guides", "decks-read", "locks-read", "decks")
 
 
 @dataclass
@@ -170,9 +169,8 @@ class Cache:
         if self.root is None:
             return False
         try:
-            fd = os.open(self._entry(slot, kind), os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as handle:
-                return handle.read(len(FORMAT) + 65) == FORMAT + key.encode() + b"\n"
+            head = _read_unlinked(self._entry(slot, kind), len(FORMAT) + 65)
+            return head == FORMAT + key.encode() + b"\n"
         except OSError:
             return False
 
@@ -186,9 +184,7 @@ class Cache:
             return None
         head = FORMAT + key.encode() + b"\n"
         try:
-            fd = os.open(self._entry(slot, kind), os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as handle:
-                entry = handle.read()
+            entry = _read_unlinked(self._entry(slot, kind))
             if not entry.startswith(head):
                 return None
             deps_line, signature, packed = entry[len(head) :].split(b"\n", 2)
@@ -248,15 +244,12 @@ class Cache:
         if self.root is None or _linked(self.root / "decks"):
             return False
         try:
-            fd = os.open(self._deck_record(output), os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as handle:
-                recorded = handle.read(4096).decode("ascii").split()
+            recorded = _read_unlinked(self._deck_record(output), 4096).decode("ascii").split()
         except (OSError, ValueError):
             return False
-        line = f"{inputs} {file_state(str(output))}".encode()
-        signature = self._sign(line, create=False)
-        return signature is not None and recorded[:3] == [inputs, file_state(str(output)),
-                                                          signature.decode()]  # fmt: skip
+        state = file_state(str(output))  # a digest of the whole deck: made once
+        signature = self._sign(f"{inputs} {state}".encode(), create=False)
+        return signature is not None and recorded[:3] == [inputs, state, signature.decode()]
 
     def record_deck(self, output: Path, inputs: str, written: str) -> None:
         """Remember that ``output`` now holds bytes of digest ``written``, built from
@@ -341,6 +334,13 @@ class Cache:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             self._signer = None
+
+
+def _read_unlinked(path: Path, size: int = -1) -> bytes:
+    """The bytes of ``path`` (at most ``size``), never through a symbolic link (OSError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(size)
 
 
 def _linked(path: Path) -> bool:
