@@ -133,8 +133,9 @@ MAX_ID = 2**53 - 1
 """Anki stores ids as 64-bit integers and its clients read them as JavaScript numbers."""
 
 
-def _schema_problem(name: str, value: Any, now: int) -> str | None:
-    """Why a note's value cannot be right, or None (types are checked before)."""
+def value_problem(name: str, value: Any, now: int) -> str | None:
+    """Why a note's value cannot be right, or None (types are checked before): the rules of a
+    lock line, and of a note read back from a deck."""
     if name == "id" and not ID_ALPHABET.fullmatch(value):
         return "must be 1 to 1,000 letters, digits and . _ ~ / # : + - (a card's key)"
     if name == "guid" and not GUID_ALPHABET.fullmatch(value):
@@ -167,7 +168,7 @@ def _check_note(record: Any, where: str, line: int = 1, now: int | None = None) 
         expected = _PY_TYPES[str(type_name)]
         if not isinstance(value, expected) or isinstance(value, bool):
             raise LockError(f"{label}: {name!r} must be {expected.__name__}, not {value!r}", line)
-        problem = _schema_problem(name, value, now)
+        problem = value_problem(name, value, now)
         if problem is not None:
             raise LockError(f"{label}: {name!r} is {value!r}; it {problem}", line)
         values[name] = value

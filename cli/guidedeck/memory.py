@@ -35,8 +35,6 @@ from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
 from guidedeck.identity import content_hash, fields_hash, similarity_text
 from guidedeck.lockfile import (
     FUTURE_SLACK,
-    GUID_ALPHABET,
-    ID_ALPHABET,
     LOCK_SUFFIX,
     MAX_LOCK_BYTES,
     Lock,
@@ -44,6 +42,7 @@ from guidedeck.lockfile import (
     NoteEntry,
     NotetypeEntry,
     read_lock,
+    value_problem,
 )
 from guidedeck.models import CardKind
 
@@ -118,9 +117,7 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
         values = flds.split("\x1f")
         if len(values) != len(names_of_fields):
             continue  # an older version of the notetype: its notes are not this build's
-        if not ID_ALPHABET.fullmatch(values[0]):
-            raise DeckReadError(f"not a deck guidedeck wrote (a note's ID is {values[0][:80]!r})")
-        mod = _checked_times(nid, guid, mod, now)
+        mod = _checked(nid, guid, mod, values[0], now)
         notes.append(
             DeckNote(
                 kind, guid, nid, mod, dict(zip(names_of_fields, values, strict=True)),
@@ -130,18 +127,23 @@ def deck_notes(raw: bytes) -> list[DeckNote]:
     return notes
 
 
-def _checked_times(nid: object, guid: object, mod: object, now: int) -> int:
+def _checked(nid: object, guid: object, mod: object, id_field: str, now: int) -> int:
     """A note's mtime, clamped to what a lock accepts (the clock and another machine's slack:
-    a time further ahead would be copied into a lock that the next build refuses); a note id
-    ahead of that, or values of the wrong kind, mean the deck is not guidedeck's."""
-    numbers = (nid, mod)
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+    a time further ahead would be copied into a lock that the next build refuses). A value a
+    lock line could not hold (:func:`~guidedeck.lockfile.value_problem`) means the deck is not
+    guidedeck's."""
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (nid, mod)):
         raise DeckReadError("not a deck guidedeck wrote (a note's id or time is not a number)")
-    if not isinstance(guid, str) or not GUID_ALPHABET.fullmatch(guid):
-        raise DeckReadError("not a deck guidedeck wrote (a note's GUID is not Anki's)")
-    assert isinstance(nid, int) and isinstance(mod, int)
-    if not 0 < nid <= (now + FUTURE_SLACK) * 1000:
-        raise DeckReadError("not a deck guidedeck wrote (a note id lies in the future)")
+    refusals = {
+        "id": (id_field, f"a note's ID is {id_field[:80]!r}"),
+        "guid": (guid, "a note's GUID is not Anki's"),
+        "nid": (nid, "a note id lies in the future"),
+    }
+    for name, (value, said) in refusals.items():
+        expected = int if name == "nid" else str
+        if not isinstance(value, expected) or value_problem(name, value, now) is not None:
+            raise DeckReadError(f"not a deck guidedeck wrote ({said})")
+    assert isinstance(mod, int)
     return max(0, min(mod, now + FUTURE_SLACK))
 
 
@@ -226,8 +228,8 @@ class Memory:
     """Every note remembered, by GUID, and every identity taken: a record, read once.
 
     Filled by :func:`load_memory`; the stages after it only read it. Handing out new identities
-    is the identity stage's (:class:`guidedeck.identities.Identities`), from copies of the
-    ``guids``, ``nids`` and ``ids`` taken here.
+    is the identity stage's (:class:`guidedeck.identities.Identities`), through views of the
+    ``guids``, ``nids`` and ``ids`` taken here (what it adds is kept apart).
     """
 
     notes: dict[str, Remembered] = field(default_factory=dict)
@@ -362,10 +364,11 @@ def load_memory(
     for guide, lock_file in guides.items():
         _remember_own_lock(memory, guide, lock_file, cache)
     read_locks = {p.resolve() for p in guides.values()}
+    out_resolved = out_dir.resolve()
     for root in roots:
         for lock_file in _visible_files(root, f"*{LOCK_SUFFIX}"):
             resolved = lock_file.resolve()
-            if resolved not in read_locks and not resolved.is_relative_to(out_dir.resolve()):
+            if resolved not in read_locks and not resolved.is_relative_to(out_resolved):
                 read_locks.add(resolved)
                 _remember_other_lock(memory, lock_file)
     return memory
