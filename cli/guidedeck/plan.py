@@ -96,10 +96,6 @@ class BuildPlan:
         """Every folder the build writes to: the output folder and the lock files' folders."""
         return [self.options.out_dir, *{lock.parent for lock in self.locks.values()}]
 
-    def by_package(self, n: int) -> list[GuideWork]:
-        """The guides of package ``n``, in order."""
-        return [work for work in self.work if work.package == n]
-
 
 def resolve(
     packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None

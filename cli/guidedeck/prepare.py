@@ -3,7 +3,8 @@
 Guides are prepared in worker processes (``jobs`` > 1) and in order; a guide unchanged since an
 earlier build (same bytes, configuration, images and guidedeck) comes from the cache instead,
 and is not held by the build until it is written (:data:`Reload`). This is the one prepare stage
-of ``build``, ``check``, ``list``, ``preview``, ``serve`` and ``push``.
+of ``build``, ``check``, ``list``, ``preview``, ``serve`` and ``push`` (``list`` calls
+:func:`prepare` itself, to keep the card models).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from guidedeck.cache import Cache, guide_key
-from guidedeck.codec import pack_prepared, unpack_prepared
+from guidedeck.codec import pack_prepared
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic
 from guidedeck.guides import MAX_GUIDE_BYTES, read_bounded, read_guide
@@ -243,17 +244,6 @@ def prepared_guides(
         yield stream
     finally:
         stream.close()
-
-
-def prepare_all(
-    packages: Sequence[PackageConfig], strict: bool, cache: Cache | None = None, jobs: int = 1
-) -> Iterator[Prepared]:
-    """Every guide of ``packages`` prepared, in order, as a build prepares it (the one prepare
-    stage of build, check, preview, serve and push)."""
-    with prepared_guides(packages, strict, jobs, cache or Cache(None)) as stream:
-        for packed, _reload in stream:
-            ready = unpack_prepared(packed)
-            yield ready
 
 
 def _results(

@@ -64,16 +64,19 @@ class Staging:
     """Per guide: its packages not staged yet (its lock waits for them)."""
     kinds_of: dict[Path, set[str]] = field(default_factory=lambda: defaultdict(set))
     """Per guide: the kinds its packages make."""
+    jobs_of: dict[int, list[GuideWork]] = field(default_factory=lambda: defaultdict(list))
+    """Per package: its guides, in order."""
 
     def __post_init__(self) -> None:
         for work in self.plan.work:
+            self.jobs_of[work.package].append(work)
             self.pending[work.home].append(work)
             self.kinds_of[work.home].update(k.value for k in work.kinds)
 
     def package(self, n: int) -> None:
         """Give package ``n``'s cards their identities and stage its deck and ready locks."""
         plan, config, pkg = self.plan, self.plan.packages[n], self.plan.report.packages[n]
-        jobs = plan.by_package(n)
+        jobs = self.jobs_of[n]
         decks: dict[str, list[NoteData]] = {}
         media: dict[str, Path] = {}
         usable = all(work.usable for work in jobs) and all(
@@ -102,7 +105,7 @@ class Staging:
         while changed:
             changed = False
             for n in self.staged:
-                homes = {work.home for work in plan.by_package(n)}
+                homes = {work.home for work in self.jobs_of[n]}
                 if n in dropped or not homes & self.failed:
                     continue
                 dropped.add(n)
