@@ -185,14 +185,17 @@ def test_a_deck_whose_ids_hold_markup_is_not_memory(tmp_path: Path) -> None:
     out = clone / "build"
     _run("build", str(clone), "--out", str(out))
     (clone / "quick_check.guidedeck.lock").unlink()  # the deck is the only memory left
-    _rewrite_first_id(out / "quick_check.apkg", POISON)
+    # its first note's ID rewritten (the fields after the first kept)
+    _rewrite_notes(out / "quick_check.apkg",
+                   "update notes set flds = ? || substr(flds, instr(flds, char(31))) "
+                   "where id = (select min(id) from notes)", POISON)  # fmt: skip
     output = CliRunner().invoke(main, ["build", str(clone), "--out", str(out)]).output
     assert "quick_check.apkg:1:1: warning: not a deck guidedeck wrote (a note's ID is" in output
     assert all(POISON not in n.fields["ID"] for n in read_deck(out / "quick_check.apkg"))
 
 
-def _rewrite_first_id(deck: Path, value: str) -> None:
-    """The deck as a stranger could ship it: its first note's ``ID`` field rewritten."""
+def _rewrite_notes(deck: Path, sql: str, *params: object) -> None:
+    """The deck as a stranger could ship it: ``sql`` run on its collection."""
     import sqlite3
     import zipfile
 
@@ -201,9 +204,7 @@ def _rewrite_first_id(deck: Path, value: str) -> None:
     db = deck.with_suffix(".anki2")
     db.write_bytes(members["collection.anki2"])
     conn = sqlite3.connect(db)
-    nid, flds = conn.execute("select id, flds from notes order by id limit 1").fetchone()
-    conn.execute("update notes set flds = ? where id = ?",
-                 (value + flds[flds.index("\x1f"):], nid))  # fmt: skip
+    conn.execute(sql, params)
     conn.commit()
     conn.close()
     members["collection.anki2"] = db.read_bytes()
@@ -483,8 +484,6 @@ def test_cards_born_on_two_branches_under_one_key_get_two_guids(tmp_path: Path) 
 def test_times_ahead_of_the_clock_are_never_copied_into_a_lock(tmp_path: Path) -> None:
     """A deck whose notes' mtimes lie ahead of the clock: the build clamps them, and the next
     build (and the one after) still runs."""
-    import sqlite3
-    import zipfile
 
     from guidedeck.lockfile import FUTURE_SLACK, read_lock
 
@@ -494,19 +493,8 @@ def test_times_ahead_of_the_clock_are_never_copied_into_a_lock(tmp_path: Path) -
     _run("build", str(clone), "--out", str(out))
     lock = clone / "quick_check.guidedeck.lock"
     lock.unlink()  # the deck is the only memory
-    deck = out / "quick_check.apkg"
-    with zipfile.ZipFile(deck) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    db = tmp_path / "collection.anki2"
-    db.write_bytes(members["collection.anki2"])
-    conn = sqlite3.connect(db)
-    conn.execute("update notes set mod = ?", (int(time.time()) + 365 * 86_400,))
-    conn.commit()
-    conn.close()
-    members["collection.anki2"] = db.read_bytes()
-    with zipfile.ZipFile(deck, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
+    ahead = int(time.time()) + 365 * 86_400
+    _rewrite_notes(out / "quick_check.apkg", "update notes set mod = ?", ahead)
     for _ in range(2):
         _run("build", str(clone), "--out", str(out))
         # within what the lock reader accepts (the clock and another machine's slack)
