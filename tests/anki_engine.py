@@ -6,6 +6,7 @@ import html
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -186,3 +187,22 @@ def assert_quiz_back(card: Rendered) -> None:
     explanation = visible_text(card.fields["Explanation"])
     if explanation:
         assert explanation in visible_text(card.answer)
+
+
+def assert_every_deck_imports(decks: Iterable[Path], workdir: Path, seen: set[str]) -> None:
+    """Each deck not in ``seen`` (digests) imported into a fresh collection and every card
+    rendered, with the checks of :func:`assert_healthy_import`."""
+    import hashlib
+
+    from guidedeck.memory import read_deck
+
+    for deck in decks:
+        digest = hashlib.sha256(deck.read_bytes()).hexdigest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        col = fresh_collection(workdir / f"anki-{len(seen)}")
+        try:
+            assert_healthy_import(col, import_package(col, deck), len(read_deck(deck)))
+        finally:
+            col.close()

@@ -28,6 +28,7 @@ import pytest
 from guidedeck.build import build
 from guidedeck.cache import Cache
 from guidedeck.inputs import resolve
+from tests.anki_engine import assert_every_deck_imports
 from tests.conftest import CORPUS, FIXTURES, ROOT, UPDATE, corpus_guides
 from tests.test_cache import STEPS as SAMPLE_STEPS
 
@@ -145,6 +146,7 @@ def _digests(folder: Path, out: Path) -> dict[str, str]:
 def _run(name: str, root: Path, cached: bool) -> list[dict[str, str]]:
     folder, out = root / "guides", root / "out"
     states = []
+    imported: set[str] = set()
     for n, (_step, change) in enumerate(_workspaces()[name]):
         change(folder)
         inputs = resolve([folder])
@@ -152,6 +154,8 @@ def _run(name: str, root: Path, cached: bool) -> list[dict[str, str]]:
         build(inputs.packages, out, roots=inputs.roots,
               now=NOW + 100 * n, cache=cache, jobs=2 if cached else 1)  # fmt: skip
         states.append(_digests(folder, out))
+        if not cached:  # the cached run writes the same bytes (compared below)
+            assert_every_deck_imports(sorted(out.glob("*.apkg")), root / "anki", imported)
     return states
 
 

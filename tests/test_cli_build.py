@@ -11,7 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from guidedeck.cli import main
-from tests.anki_engine import assert_healthy_import, fresh_collection, import_package
+from tests.anki_engine import (
+    assert_every_deck_imports,
+    assert_healthy_import,
+    fresh_collection,
+    import_package,
+)
 from tests.conftest import FIXTURES, copy_guides, out_names
 
 PARSE = FIXTURES / "parse"
@@ -218,5 +223,6 @@ def test_a_loose_guides_deck_name_ignores_the_other_paths(tmp_path: Path) -> Non
         names[label] = {n.deck for n in read_deck(out / "quick_check.apkg")}
         if label == "beside":
             assert {n.deck for n in read_deck(out / "tables.apkg")} == {"Prep::Table Variants"}
+        assert_every_deck_imports(sorted(out.glob("*.apkg")), tmp_path / f"anki-{label}", set())
     assert names["alone"] == names["beside"]
     assert all(name.startswith("Interview Guides::") for name in names["alone"])

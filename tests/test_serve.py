@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 
-from tests.anki_engine import assert_healthy_import, fresh_collection, import_package
+from tests.anki_engine import (
+    assert_every_deck_imports,
+    assert_healthy_import,
+    fresh_collection,
+    import_package,
+)
 from tests.conftest import FIXTURES, ROOT, copy_guides
 
 SAMPLE = ROOT / "deck_source" / "backend-basics.md"
@@ -220,6 +225,7 @@ def test_serve_build_prepares_each_changed_guide_once(
     assert {p.name for p in (tmp_path / "out").glob("*.apkg")} == {
         "backend-basics.apkg", "tables.apkg"
     }  # fmt: skip
+    assert_every_deck_imports(sorted((tmp_path / "out").glob("*.apkg")), tmp_path / "anki", set())
     prepared.clear()
     guides[1].write_text(guides[1].read_text("utf-8") + "\nMore.\n", "utf-8")
     server.rebuild(guides[1:])

@@ -22,16 +22,25 @@ from click.testing import CliRunner
 
 from guidedeck.cache import CACHE_DIR, FORMAT, Cache, guide_key
 from guidedeck.cli import main
+from tests.anki_engine import assert_every_deck_imports
 from tests.conftest import FIXTURES, copy_guides
 
 GUIDES = [FIXTURES / "parse" / name for name in ("tables.md", "quick_check.md")]
 
 
 def _run(*args: str) -> str:
+    """The command's output; the decks a build wrote are imported into Anki and rendered."""
     result = CliRunner().invoke(main, list(args))
     assert "Traceback" not in result.output, result.output
     assert result.exit_code == 0, result.output
+    if args[0] == "build" and "--out" in args:
+        out = Path(args[args.index("--out") + 1])
+        assert_every_deck_imports(sorted(out.glob("*.apkg")), out.parent / ".anki", _IMPORTED)
     return result.output
+
+
+_IMPORTED: set[str] = set()
+"""Digests of the decks imported already (each distinct deck once)."""
 
 
 class _Payload:
