@@ -33,11 +33,16 @@ def corpus_guides() -> list[Path]:
 
 
 def out_names(folder: Path) -> list[str]:
-    """Names in an output folder besides the build cache (in which no temporary file is left)."""
+    """Names in an output folder besides the build cache (in which no temporary file is left)
+    and the record of its decks (which names only decks that are there, by their digest)."""
     from guidedeck.cache import CACHE_DIR
+    from guidedeck.ownership import RECORD, digest, read_record
 
     assert not list((folder / CACHE_DIR).rglob("*.tmp")), "a cache write left a temporary file"
-    return sorted(p.name for p in folder.iterdir() if p.name != CACHE_DIR)
+    names = sorted(p.name for p in folder.iterdir() if p.name not in (CACHE_DIR, RECORD))
+    for name, recorded in (read_record(folder).decks or {}).items():
+        assert recorded == digest((folder / name).read_bytes()), f"{name} is not as recorded"
+    return names
 
 
 def copy_guides(folder: Path, *guides: Path) -> list[Path]:

@@ -39,9 +39,10 @@ def test_one_package_per_guide_named_by_stem(tmp_path: Path, guides: Path) -> No
     code, output = run("build", str(guides / "scenarios.md"), str(guides / "tables.md"),
                        "--out", str(tmp_path / "decks"))  # fmt: skip
     assert code == 0, output
-    # beside the decks, only the build cache
+    # beside the decks, only the build cache and the record of the decks written
     assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == [
         ".guidedeck-cache",
+        ".guidedeck-decks.json",
         "scenarios.apkg",
         "tables.apkg",
     ]

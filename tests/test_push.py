@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -411,3 +412,42 @@ def test_a_dry_run_leaves_an_older_collection_as_it_is(profile: Profile) -> None
     assert code == 0, output
     assert "would push" in output
     assert profile.collection.read_bytes() == before
+
+
+def _colleagues_deck(folder: Path) -> Path:
+    """The deck a colleague built of the same guide: the same cards, but its quizzes born from
+    an earlier wording of their questions, so under other GUIDs."""
+    folder.mkdir()
+    guide = folder / "networking.md"
+    guide.write_text(SAMPLE.replace("?**", ", in short?**"), encoding="utf-8")
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["build", str(guide), "--out", str(folder / "out")])
+        assert result.exit_code == 0, result.output
+        guide.write_text(SAMPLE, encoding="utf-8")  # then worded as the user's
+    return folder / "out" / "networking.apkg"
+
+
+@pytest.mark.parametrize("placed", ["networking.apkg", "networking (1).apkg"])
+def test_a_colleagues_deck_in_the_output_folder_takes_over_nothing(
+    profile: Profile, tmp_path: Path, placed: str
+) -> None:
+    """A deck of the same guide that this build did not write (a colleague's, downloaded, other
+    GUIDs), over the user's own deck or beside it, is reported and ignored: a push that deletes
+    removed notes deletes none of the reviewed ones and adds no copies (#23)."""
+    from guidedeck.memory import read_deck
+
+    code, output = profile.push()
+    assert code == 0, output
+    profile.study()
+    studied, before = profile.notes(), profile.state()
+    theirs = _colleagues_deck(tmp_path / "colleague")
+    mine = {n.guid for n in read_deck(profile.out / "networking.apkg")}
+    assert len({n.guid for n in read_deck(theirs)} - mine) == 2, "their 2 quizzes have others"
+    shutil.copyfile(theirs, profile.out / placed)
+    code, output = profile.push("--removed", "delete", "--yes")
+    assert code == 0, output
+    assert f"{profile.out / placed}:1:1: warning: not a deck this build wrote" in output
+    after = profile.notes()
+    assert set(after) == set(studied), "no note deleted, none added"
+    assert all(after[k]["ivl"] == n["ivl"] for k, n in studied.items()), "every review kept"
+    assert [n[:2] for n in profile.state()["notes"]] == [n[:2] for n in before["notes"]]

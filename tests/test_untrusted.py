@@ -8,6 +8,7 @@ nor rewrites anything it should not.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 
 from guidedeck.cache import CACHE_DIR, FORMAT, Cache, guide_key
 from guidedeck.cli import main
+from guidedeck.ownership import MARK, RECORD, digest, mark
 from tests.anki_engine import assert_every_deck_imports
 from tests.conftest import FIXTURES, copy_guides
 
@@ -204,7 +206,8 @@ def test_a_deck_whose_ids_hold_markup_is_not_memory(tmp_path: Path) -> None:
 
 
 def _rewrite_notes(deck: Path, sql: str, *params: object) -> None:
-    """The deck as a stranger could ship it: ``sql`` run on its collection."""
+    """The deck as a stranger could ship it: ``sql`` run on its collection, and the output
+    folder's record of its decks rewritten to match (a committed ``build/``)."""
     import sqlite3
     import zipfile
 
@@ -221,6 +224,10 @@ def _rewrite_notes(deck: Path, sql: str, *params: object) -> None:
     with zipfile.ZipFile(deck, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+    record = deck.parent / RECORD
+    shipped = json.loads(record.read_text())
+    shipped["decks"][deck.name] = digest(deck.read_bytes())
+    record.write_text(json.dumps(shipped))
 
 
 @pytest.mark.parametrize("made_by", ["another user", "a symbolic link", "open to all"])
@@ -274,6 +281,7 @@ def _deck_with(out: Path, name: str, make: object) -> Path:
     deck = out / f"{name}.apkg"
     with zipfile.ZipFile(deck, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(db, "collection.anki2")
+        archive.writestr(MARK, mark(deck.name))  # a stranger can mark a deck as guidedeck does
     db.unlink()
     return deck
 
@@ -317,6 +325,8 @@ def test_a_zip_bomb_in_the_output_folder_costs_little_memory(tmp_path: Path) -> 
     ):
         for _ in range(511):
             handle.write(bytes(1024 * 1024))
+    with zipfile.ZipFile(bomb, "a") as archive:
+        archive.writestr(MARK, mark(bomb.name))
     assert (out / "quick_check.apkg").stat().st_size < 1024 * 1024
     tracemalloc.start()
     try:
@@ -633,3 +643,45 @@ def test_a_readme_without_a_title_is_named_alike_from_anywhere(
     _run("build", "README.md", "--out", str(out))
     assert {(n.guid, n.mtime, n.deck) for n in read_deck(out / "kubernetes.apkg")} == first
     assert all("kubernetes" in deck for _guid, _mtime, deck in first)
+
+
+def _only_the_deck_left(clone: Path) -> None:
+    """The project as a clone of a repository with its ``build/`` committed: no lock, no
+    record of the decks written, no cache."""
+    (clone / "build" / RECORD).unlink()
+    shutil.rmtree(clone / "build" / CACHE_DIR)
+    (clone / "quick_check.guidedeck.lock").unlink()
+
+
+def test_a_deck_from_elsewhere_is_memory_only_when_marked_for_its_file(tmp_path: Path) -> None:
+    """Without a record of the decks written (a fresh clone of a repository that committed
+    ``build/``), a deck counts as memory when guidedeck's mark names its file: its notes keep
+    the GUIDs it holds though the lock is gone. The same deck without the mark is reported and
+    not read."""
+    import zipfile
+
+    from guidedeck.memory import read_deck
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    _run("build", str(clone), "--out", str(out))
+    deck = out / "quick_check.apkg"
+    # a GUID only the deck knows (one a build never makes): kept only if the deck is read
+    _rewrite_notes(deck, "update notes set guid = 'OnlyInDeck' where id = (select min(id) "
+                         "from notes)")  # fmt: skip
+    shipped = deck.read_bytes()
+    _only_the_deck_left(clone)
+    output = _run("build", str(clone), "--out", str(out))
+    assert "warning:" not in output
+    assert "OnlyInDeck" in {n.guid for n in read_deck(deck)}
+
+    with zipfile.ZipFile(io.BytesIO(shipped)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist() if n != MARK}
+    with zipfile.ZipFile(deck, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _only_the_deck_left(clone)
+    output = _run("build", str(clone), "--out", str(out))
+    assert f"{deck}:1:1: warning: not a deck this build wrote (it carries no mark" in output
+    assert "OnlyInDeck" not in {n.guid for n in read_deck(deck)}, "its notes were not read"

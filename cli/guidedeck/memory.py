@@ -45,6 +45,7 @@ from guidedeck.lockfile import (
     value_problem,
 )
 from guidedeck.models import CardKind
+from guidedeck.ownership import RECORD, Record, digest, read_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,10 @@ class Memory:
     """Guides (resolved) some of whose notes a previous deck holds: the user imported them."""
     orphans: dict[Path, set[str]] = field(default_factory=dict)
     """Lock and deck files whose guide is gone, with the GUIDs of the live notes they hold."""
+    record: Record = field(default_factory=lambda: Record(Path(RECORD), None))
+    """The output folder's record of the decks guidedeck wrote there."""
+    deck_digests: dict[str, str] = field(default_factory=dict)
+    """The digest of each own deck in the output folder, by file name, as read."""
     _by_home: dict[Path | None, list[Remembered]] | None = None
     _words: dict[str, str] = field(default_factory=dict)
     """Words of notes read from decks, once a similarity match needed them (a memo)."""
@@ -420,9 +425,14 @@ def _remember_decks(
         by_name.setdefault(guide.name, []).append(guide)
     folders = {g.parent for g in guides}
     folders |= {(r if r.is_dir() else r.parent).resolve() for r in roots}
+    memory.record = read_record(out_dir)
     for deck_file in sorted(out_dir.glob("*.apkg")) if out_dir.is_dir() else []:
         try:
-            notes = _deck_records(deck_file, cache)
+            raw = _deck_bytes(deck_file)
+            if (foreign := memory.record.foreign(deck_file.name, raw)) is not None:
+                raise DeckReadError(f"{foreign}; its notes are not read")
+            notes = _deck_records(deck_file, raw, cache)
+            memory.deck_digests[deck_file.name] = digest(raw)
         except DeckReadError as exc:
             memory.problems.append(Diagnostic.warning(SourceLoc(str(deck_file), 1), str(exc)))
             continue
@@ -453,10 +463,9 @@ def _home_of(
     return home
 
 
-def _deck_records(deck_file: Path, cache: Cache) -> list[tuple[NoteEntry, str, str]]:
-    """Each guidedeck note of a deck file as a lock entry, with its guide's file name (its
-    ``Source``) and its deck's name."""
-    raw = _deck_bytes(deck_file)
+def _deck_records(deck_file: Path, raw: bytes, cache: Cache) -> list[tuple[NoteEntry, str, str]]:
+    """Each guidedeck note of a deck file (holding ``raw``) as a lock entry, with its guide's
+    file name (its ``Source``) and its deck's name."""
     known = cache.recall("decks-read", deck_file, raw)
     if known is not None:
         with contextlib.suppress(CodecError):

@@ -21,6 +21,7 @@ import genanki
 
 from guidedeck.models import CardKind
 from guidedeck.notetypes import NotetypeDesign, design
+from guidedeck.ownership import MARK
 from guidedeck.transaction import temporary_name, write_temporary
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -126,12 +127,16 @@ def make_package(decks: Sequence[DeckData], notetype_mtimes: Mapping[str, int]) 
 
 
 def package_bytes(
-    package: genanki.Package, timestamp: int, media: Mapping[str, Path] | None = None
+    package: genanki.Package,
+    timestamp: int,
+    media: Mapping[str, Path] | None = None,
+    mark: bytes | None = None,
 ) -> bytes:
     """The ``.apkg`` file content: the same package, timestamp and media give the same bytes.
 
     ``media`` maps each image's name in the collection to its file (Anki's package format:
-    files stored as ``0``, ``1`` ... and a ``media`` JSON naming them).
+    files stored as ``0``, ``1`` ... and a ``media`` JSON naming them); ``mark``: guidedeck's
+    mark of its own decks (:mod:`guidedeck.ownership`), a member Anki's importers skip.
     """
     media = dict(sorted((media or {}).items()))
     with tempfile.TemporaryDirectory(prefix="guidedeck-") as tmp:
@@ -148,6 +153,8 @@ def package_bytes(
             ("media", json.dumps(names, sort_keys=True).encode()),
         ]
         entries += [(number, media[name].read_bytes()) for number, name in names.items()]
+        if mark is not None:
+            entries.append((MARK, mark))
         zip_path = Path(tmp) / "deck.apkg"
         with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in entries:

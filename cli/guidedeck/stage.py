@@ -9,11 +9,11 @@ untouched since, is neither packaged nor rewritten.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from guidedeck import ownership
 from guidedeck.cache import deck_digest
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic, SourceLoc
@@ -21,6 +21,7 @@ from guidedeck.identities import Identities, notetype_entries
 from guidedeck.identity import stable_number
 from guidedeck.lockfile import Lock, NoteEntry, NotetypeEntry
 from guidedeck.memory import text_digest
+from guidedeck.ownership import MARK_FORMAT
 from guidedeck.package import DeckData, NoteData, make_package, package_bytes
 from guidedeck.plan import BuildPlan, GuideWork
 from guidedeck.prepare import GuideChangedError
@@ -122,6 +123,24 @@ class Staging:
             if home in plan.locks:
                 self.txn.discard(plan.locks[home])
 
+    def record(self) -> None:
+        """Stage the output folder's record of its decks (:mod:`guidedeck.ownership`) with the
+        digest of each deck this build puts or leaves in place."""
+        if not self.staged:
+            return
+        memory, written = self.plan.memory, {}
+        for n in self.staged:
+            name = self.plan.report.packages[n].output.name
+            mine = self.built[n][1] if n in self.built else memory.deck_digests.get(name)
+            if mine is not None:
+                written[name] = mine
+        text = memory.record.updated(written)
+        try:
+            if text is not None:
+                self.txn.stage(memory.record.path, text)
+        except OSError as exc:  # the decks' own marks still tell them apart
+            self.plan.report.notices.append(f"{memory.record.path}: not written: {exc.strerror}")
+
     def _guide(
         self, work: GuideWork, config: PackageConfig, pkg: PackageReport,
         decks: dict[str, list[NoteData]], media: dict[str, Path],
@@ -185,14 +204,15 @@ class Staging:
             DeckData(deck_id(name), name, "Built by guidedeck.", tuple(notes))
             for name, notes in decks.items()
         ]
-        inputs = deck_digest(_plain(deck_data), sorted(mtimes.items()), sorted(media))
+        inputs = deck_digest(_plain(deck_data), sorted(mtimes.items()), sorted(media), MARK_FORMAT)
         try:
             if self.plan.cache.deck_unchanged(pkg.output, inputs):
                 pkg.unchanged = True
             else:
-                data = package_bytes(make_package(deck_data, mtimes), 0, media)
+                mark = ownership.mark(pkg.output.name)
+                data = package_bytes(make_package(deck_data, mtimes), 0, media, mark)
                 self.txn.stage(pkg.output, data)
-                self.built[n] = (inputs, hashlib.sha256(data).hexdigest())
+                self.built[n] = (inputs, ownership.digest(data))
         except OSError as exc:
             pkg.problems.append(
                 Diagnostic.error(SourceLoc(str(pkg.output), 1), f"cannot write: {exc.strerror}")
@@ -231,6 +251,7 @@ def stage(plan: BuildPlan, ids: Identities) -> Staging:
         for n in range(len(plan.packages)):
             staging.package(n)
         staging.settle()
+        staging.record()
     except BaseException:
         staging.txn.rollback()  # interrupted or failed: every file stays as it was
         raise

@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from guidedeck.guides import read_bounded
+from guidedeck.ownership import RECORD
 
 JOURNAL = ".guidedeck-commit.json"
 """In the output folder while a build's files are being renamed into place."""
@@ -125,8 +126,9 @@ def recover(journal_dir: Path, locks: Collection[Path] = ()) -> list[Path]:
     """Finish the renames of a build killed while committing; return the files it completed.
 
     The journal is read as a claim, never as an order: a rename is finished only when its target
-    is a deck in ``journal_dir`` or one of this build's lock files (``locks``), and its source
-    is a temporary file of that target beside it (the names :func:`write_temporary` gives).
+    is a deck (or the record of decks) in ``journal_dir`` or one of this build's lock files
+    (``locks``), and its source is a temporary file of that target beside it (the names
+    :func:`write_temporary` gives).
     Anything else it lists (a crafted journal, committed to a repository) is left alone.
     Without a journal there is nothing to finish: temporary files left by a build killed
     earlier were never committed and are removed when their target is next staged.
@@ -165,7 +167,8 @@ def _finishable(pair: object, out_dir: Path, locks: set[str]) -> bool:
     tmp, target = (Path(p) for p in pair)
     if not (tmp.is_absolute() and target.is_absolute()) or tmp.parent != target.parent:
         return False
-    own_deck = _normal(target.parent) == _normal(out_dir) and target.suffix == ".apkg"
+    in_out = _normal(target.parent) == _normal(out_dir)
+    own_deck = in_out and (target.suffix == ".apkg" or target.name == RECORD)
     if not own_deck and _normal(target) not in locks:
         return False
     if not fnmatch.fnmatchcase(tmp.name, f".{target.name}.*.tmp") or target.is_symlink():
