@@ -236,7 +236,7 @@ def test_only_requests_for_this_host_are_answered(serving: Serving) -> None:
     """After DNS rebinding a web page reaches 127.0.0.1 under its own name: it reads nothing
     (issue #23)."""
     port = serving.url.rsplit(":", 1)[1].rstrip("/")
-    for path in ("", "__guidedeck/events"):
+    for path in ("", "__guidedeck/tags"):
         request = urllib.request.Request(
             serving.url + path, headers={"Host": f"evil.example:{port}"}
         )
@@ -290,3 +290,100 @@ def test_out_holding_the_guides_still_sees_their_edits(tmp_path: Path) -> None:
     for own in ("guide.guidedeck.lock", ".guidedeck-cache/guides/x.json", "guide.apkg",
                 ".guide.md.abc.tmp", "preview/index.html"):  # fmt: skip
         assert not server.relevant(folder / own), own
+
+
+def test_seven_open_tabs_all_load_and_all_follow_an_edit(
+    browser: Any, serving: Serving, guides: Path
+) -> None:
+    """A browser opens at most 6 connections to one host: pages that each held one open (an
+    event stream per tab) left a 7th tab blank. Every tab loads, and every tab shows an edit
+    (#23)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        tabs = [context.new_page() for _ in range(8)]
+        for tab in tabs:
+            tab.set_default_timeout(WAIT_MS)
+            _deck_page(tab, serving, "Backend")
+            assert CELL in tab.inner_text("main")
+        _edit(guides / "backend-basics.md", CELL, "Reference chains that keep objects alive")
+        for tab in tabs:
+            tab.wait_for_function(
+                "() => document.body.innerText.includes('Reference chains that keep objects')"
+            )
+    finally:
+        context.close()
+
+
+def test_a_folder_removed_and_made_again_is_watched_again(phone: Any, tmp_path: Path) -> None:
+    """``git checkout`` of another branch, or a script that writes the folder anew, removes the
+    served folder and makes it again: its edits still show (#23)."""
+    import shutil
+    import time
+
+    folder = tmp_path / "guides"
+    copy_guides(folder, SAMPLE)
+    server = Serving(str(folder), "--out", str(tmp_path / "out"))
+    try:
+        _deck_page(phone, server, "Backend")
+        shutil.rmtree(folder)
+        time.sleep(1.5)  # the server notices the folder is gone
+        copy_guides(folder, SAMPLE)
+        server.wait_for(r"rebuilt in .* 1 deck\(s\)")
+        _deck_page(phone, server, "Backend")  # the page went to the index while it was gone
+        _edit(folder / "backend-basics.md", CELL, "Reference chains that keep objects alive")
+        phone.wait_for_function(
+            "() => document.body.innerText.includes('Reference chains that keep objects')",
+            timeout=WAIT_MS,
+        )
+    finally:
+        code, output = server.stop()
+    assert code == 0 and "Traceback" not in output, output
+
+
+def test_connections_beyond_the_cap_are_closed_and_it_keeps_serving(serving: Serving) -> None:
+    """Hundreds of connections opened and left idle hold no thread each: those over the cap
+    are closed at once, the rest within the request timeout, and pages are served again
+    (#23)."""
+    import socket
+    import time
+
+    from guidedeck.serve import MAX_CONNECTIONS
+
+    port = int(serving.url.rsplit(":", 1)[1].rstrip("/"))
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(200)]
+    try:
+        time.sleep(0.5)
+        threads = int(_proc_status(serving.proc.pid)["Threads"])
+        assert threads <= MAX_CONNECTIONS + 16, threads
+        # the last ones came over the cap: closed at once, not kept
+        assert all(_closed(sock) for sock in idle[-100:])
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.5)
+    with urllib.request.urlopen(serving.url, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def _closed(sock: Any) -> bool:
+    sock.settimeout(2)
+    try:
+        return bool(sock.recv(1) == b"")
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def _proc_status(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+def test_out_holding_the_guides_is_said(tmp_path: Path) -> None:
+    """``serve --out .`` among the guides works, and says where its files go (#23)."""
+    copy_guides(tmp_path, SAMPLE)
+    server = Serving(str(tmp_path), "--out", str(tmp_path))  # waits for "serving ..."
+    code, output = server.stop()
+    assert code == 0 and "Traceback" not in output, output
+    assert f"note: the output folder {tmp_path} holds guides being served" in output

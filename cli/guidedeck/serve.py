@@ -4,8 +4,10 @@ A watcher (watchdog) notes every change to the guides, their images, ``decks.yam
 templates; after a short pause for the editor to finish saving, the site is rebuilt through the
 same input rule and prepare stage as ``build`` (unchanged guides come from the cache, so one
 edited guide costs one guide) and the open pages reload: each page holds a tag (a digest of its
-HTML) and listens to the server's event stream (server-sent events), which sends every page's
-tag after each rebuild. Only pages whose tag changed reload.
+HTML) and asks the server for every page's tag a few times a second (a short request, so no tab
+holds a connection: a browser opens only 6 to one host, and an event stream per tab left a 7th
+tab blank). Only pages whose tag changed reload. A watched folder removed and made again (a
+branch checked out) is watched again.
 
 Problems in the guides are shown on every page and in the terminal; a broken guide never stops
 the server (it serves the cards that still build). ``--build`` also writes the decks and lock
@@ -42,12 +44,14 @@ from guidedeck.prepare import available_cores
 from guidedeck.preview import TAG_MARK, Live, collect, deck_page, index_page, inline_images
 from guidedeck.resources import data_dir
 
-EVENTS = "/__guidedeck/events"
+TAGS = "/__guidedeck/tags"
+"""Every page's tag, as JSON: what the pages ask for to know when to reload."""
 SETTLE = 0.05
 """Seconds without a further change before rebuilding: an editor saves in several steps."""
-KEEPALIVE = 15.0
 REQUEST_TIMEOUT = 5.0
 """Seconds a connection may stay silent while its request is read."""
+MAX_CONNECTIONS = 32
+"""Connections served at once (a thread each); more are closed as they come."""
 _WATCHED_SUFFIXES = frozenset({*GUIDE_SUFFIXES, ".yaml", ".yml", *IMAGE_SUFFIXES})
 
 
@@ -81,8 +85,6 @@ class Server:
         self.options = options
         self.say = say
         self.site = Site()
-        self.changed = threading.Condition()
-        self.version = 0
         self.stopping = False
         self.changes: queue.Queue[Path] = queue.Queue()
         self.templates = data_dir("templates").resolve()
@@ -157,10 +159,7 @@ class Server:
             yield Cache.under(Path(scratch))
 
     def _publish(self, site: Site) -> None:
-        with self.changed:
-            self.site = site
-            self.version += 1
-            self.changed.notify_all()
+        self.site = site  # replaced whole: a request reads the old site or the new one
 
     # --- watching -----------------------------------------------------------------------------
 
@@ -193,28 +192,12 @@ class Server:
 
     def run(self, port: int, ready: Callable[[str], None]) -> None:
         """Serve on 127.0.0.1:``port`` until Ctrl-C (or :meth:`stop`)."""
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
-
-        server = _Quiet(("127.0.0.1", port), _handler(self))
+        server = _Capped(("127.0.0.1", port), _handler(self))
         server.daemon_threads = True
-        outer = self
-
-        class Changes(FileSystemEventHandler):
-            def on_any_event(self, event: FileSystemEvent) -> None:
-                if event.event_type in ("opened", "closed_no_write"):
-                    return
-                for raw in (event.src_path, getattr(event, "dest_path", "")):
-                    if raw:
-                        path = Path(raw if isinstance(raw, str) else raw.decode()).resolve()
-                        if outer.relevant(path):
-                            outer.changes.put(path)
-
-        observer = Observer()
-        for folder in self.watched_folders():
-            observer.schedule(Changes(), str(folder), recursive=True)
+        watcher = _Watcher(self)
+        self._say_if_out_holds_guides()
         self.rebuild()
-        observer.start()
+        watcher.start()
         serving = threading.Thread(target=server.serve_forever, daemon=True)
         serving.start()
         host, bound = server.server_address[:2]
@@ -222,17 +205,22 @@ class Server:
         ready(f"http://{host!s}:{bound}/")
         try:
             while not self.stopping:
-                changed = self._next_changes()
+                changed = self._next_changes() + watcher.rewatch()
                 if changed:
                     self.rebuild(changed)
         finally:
-            with self.changed:
-                self.stopping = True
-                self.changed.notify_all()
-            observer.stop()
+            self.stopping = True
+            watcher.stop()
             server.shutdown()
             server.server_close()
-            observer.join(timeout=5)
+
+    def _say_if_out_holds_guides(self) -> None:
+        out = self.options.out.resolve()
+        inside = [p for p in self.options.paths if Path(p).resolve().is_relative_to(out)]
+        if inside:
+            self.say(f"note: the output folder {self.options.out} holds guides being served; "
+                     "what guidedeck writes there (decks, pages, locks, its cache) is told apart "
+                     "by its name")  # fmt: skip
 
     def _next_changes(self) -> list[Path]:
         """The changes of the next burst (empty after a second without any)."""
@@ -251,25 +239,98 @@ class Server:
         """End :meth:`run` (from another thread)."""
         self.stopping = True
 
-    def stream(self) -> Iterator[bytes]:
-        """Server-sent events: every page's tag now, then after each rebuild."""
-        seen = -1
-        while True:
-            with self.changed:
-                if seen == self.version and not self.stopping:
-                    self.changed.wait(timeout=KEEPALIVE)
-                if self.stopping:
+
+class _Watcher:
+    """The watched folders (watchdog), each watched again when it was removed and made anew:
+    a watch ends with its folder, and ``git checkout`` may remove a folder and make it again."""
+
+    def __init__(self, owner: Server) -> None:
+        from watchdog.observers import Observer
+
+        self.owner = owner
+        self.observer = Observer()
+        self.watches: dict[Path, tuple[Any, tuple[int, int] | None]] = {}
+
+    def start(self) -> None:
+        """Watch every folder whose changes matter."""
+        for folder in self.owner.watched_folders():
+            self._watch(folder)
+        self.observer.start()
+
+    def _watch(self, folder: Path) -> None:
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+        owner = self.owner
+
+        class Changes(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
                     return
-                if seen == self.version:
-                    yield b": keep-alive\n\n"
-                    continue
-                seen, tags = self.version, dict(self.site.tags)
-            yield f"event: site\ndata: {json.dumps(tags)}\n\n".encode()
+                for raw in (event.src_path, getattr(event, "dest_path", "")):
+                    if raw:
+                        path = Path(raw if isinstance(raw, str) else raw.decode()).resolve()
+                        if owner.relevant(path):
+                            owner.changes.put(path)
+
+        identity = _identity(folder)
+        watch = self.observer.schedule(Changes(), str(folder), recursive=True) if identity else None
+        self.watches[folder] = (watch, identity)
+
+    def rewatch(self) -> list[Path]:
+        """The folders removed or made again since last asked (each watched anew)."""
+        moved = []
+        for folder, (watch, identity) in list(self.watches.items()):
+            now = _identity(folder)
+            if now == identity:
+                continue
+            if watch is not None:
+                with contextlib.suppress(KeyError, OSError):
+                    self.observer.unschedule(watch)
+            self._watch(folder)
+            moved.append(folder)
+        return moved
+
+    def stop(self) -> None:
+        """Stop watching."""
+        self.observer.stop()
+        self.observer.join(timeout=5)
 
 
-class _Quiet(ThreadingHTTPServer):
-    """An HTTP server that says nothing when a client goes away mid-answer (a closed tab): that
-    is no problem of the guides, and a traceback would bury the ones that are."""
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+class _Capped(ThreadingHTTPServer):
+    """An HTTP server of at most :data:`MAX_CONNECTIONS` connections at once (more are closed
+    as they come: idle connections cost no thread beyond the cap), that says nothing when a
+    client goes away mid-answer (a closed tab): that is no problem of the guides, and a
+    traceback would bury the ones that are."""
+
+    request_queue_size = 128  # the listen backlog: a burst of connections waits, not retries
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()  # no thread was started to release it
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
@@ -289,30 +350,23 @@ def _handler(owner: Server) -> type[BaseHTTPRequestHandler]:
                 self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "this server is 127.0.0.1 only")
                 return
             path = unquote(urlsplit(self.path).path)
-            if path == EVENTS:
-                self._events()
+            site = owner.site
+            if path == TAGS:
+                self._answer(json.dumps(site.tags).encode(), "application/json")
                 return
-            name = path.lstrip("/") or "index.html"
-            page = owner.site.pages.get(name)
+            page = site.pages.get(path.lstrip("/") or "index.html")
             if page is None:
                 self.send_error(HTTPStatus.NOT_FOUND, "no such page")
                 return
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(page)
+            self._answer(page, "text/html; charset=utf-8")
 
-        def _events(self) -> None:
+        def _answer(self, body: bytes, content_type: str) -> None:
             self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            with contextlib.suppress(OSError):  # the page went away
-                for chunk in owner.stream():
-                    self.wfile.write(chunk)
-                    self.wfile.flush()
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # every request on the terminal would bury the problems
@@ -320,4 +374,4 @@ def _handler(owner: Server) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-__all__ = ["EVENTS", "Options", "Server", "Site"]
+__all__ = ["MAX_CONNECTIONS", "TAGS", "Options", "Server", "Site"]
