@@ -451,3 +451,107 @@ def test_a_colleagues_deck_in_the_output_folder_takes_over_nothing(
     assert set(after) == set(studied), "no note deleted, none added"
     assert all(after[k]["ivl"] == n["ivl"] for k, n in studied.items()), "every review kept"
     assert [n[:2] for n in profile.state()["notes"]] == [n[:2] for n in before["notes"]]
+
+
+def test_a_push_backs_up_an_older_collection_as_it_was(profile: Profile, tmp_path: Path) -> None:
+    """Anki's engine upgrades an older collection as it opens it: the backup is taken before,
+    so it holds the collection as it was, schema and all, and restores it (#23)."""
+    import zipfile
+
+    from anki._backend import RustBackend
+    from anki.collection import Collection
+
+    assert profile.push()[0] == 0
+    profile.study()
+    col = Collection(str(profile.collection))
+    col.close(downgrade=True)  # the schema older Anki versions (and AnkiDroid's) read
+    before = profile.state()
+    col = Collection(str(profile.collection))
+    col.close(downgrade=True)  # reading the state opened it: older again
+    edit(profile)
+    code, output = profile.push()
+    assert code == 0, output
+    backup = Path(re.search(r"^backup: (.+?\.colpkg)", output, re.M).group(1))  # type: ignore[union-attr]
+    with zipfile.ZipFile(backup) as package:
+        kept = tmp_path / "kept.anki2"
+        kept.write_bytes(package.read("collection.anki2"))
+    assert sqlite3.connect(kept).execute("select ver from col").fetchone() == (11,)
+    restored = tmp_path / "restored" / "collection.anki2"
+    restored.parent.mkdir()
+    RustBackend().import_collection_package(
+        col_path=str(restored), backup_path=str(backup),
+        media_folder=str(restored.parent / "media"), media_db=str(restored.parent / "media.db"),
+    )  # fmt: skip
+    profile.collection = restored
+    assert profile.state() == before
+
+
+def test_a_collection_from_a_newer_anki_is_said_so(profile: Profile) -> None:
+    """A collection whose schema is newer than the engine's is not "in use": it is said to be
+    newer, and left as it is (#23)."""
+    assert profile.push()[0] == 0
+    conn = sqlite3.connect(profile.collection)
+    conn.execute("update col set ver = 99")
+    conn.commit()
+    conn.close()
+    data = profile.collection.read_bytes()
+    backups = sorted((profile.collection.parent / "backups").iterdir())
+    edit(profile)
+    code, output = profile.push()
+    assert code == 1
+    assert "was made by a newer Anki than the engine guidedeck uses" in output, output
+    assert "in use" not in output
+    assert profile.collection.read_bytes() == data
+    assert sorted((profile.collection.parent / "backups").iterdir()) == backups, "none kept"
+
+
+STOP_AFTER_FIRST = """
+import os, signal, sys
+import guidedeck.push as push
+imported = push.import_package
+def import_then_stop(col, package):
+    log = imported(col, package)
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first package is imported
+    return log
+push.import_package = import_then_stop
+from guidedeck.entry import run
+sys.argv = ["guidedeck", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_push_stopped_between_packages_says_what_it_left(profile: Profile) -> None:
+    """Ctrl-C during a push of two guides: the package being imported goes in whole, the push
+    stops, and the message names the deck that is in, the one that is not, and the backup
+    that undoes it; the next push finishes it without a duplicate (#23)."""
+    other = profile.guides / "databases.md"
+    other.write_text("# Databases\n\n## Engines\n\n| Engine | Kind |\n|---|---|\n"
+                     "| PostgreSQL | relational |\n| SQLite | embedded |\n\n", encoding="utf-8")  # fmt: skip
+    files = {p: p.read_bytes() for p in profile.guides.iterdir()}
+    args = ["push", str(profile.guides), "--out", str(profile.out),
+            "--collection", str(profile.collection)]  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", STOP_AFTER_FIRST, *args], capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    found = re.search(r"push stopped \(Ctrl-C\) part-way: the collection now holds the notes of "
+                      r"(.+); not yet of (.+)\. No deck or lock file was changed\. .*restore the "
+                      r"backup (.+?\.colpkg)", done.stderr)  # fmt: skip
+    assert found, done.stderr
+    assert Path(found.group(3)).is_file()
+    col = profile.open()
+    try:
+        held = {col.decks.name(d) for d in col.db.list("select distinct did from cards")}
+    finally:
+        col.close()
+    assert held == {found.group(1)} and found.group(2) not in held
+    assert {p: p.read_bytes() for p in profile.guides.iterdir()} == files, "no lock written"
+    assert not profile.out.exists() or not list(profile.out.glob("*.apkg"))
+    code, output = profile.push(paths=(str(profile.guides),))
+    assert code == 0, output
+    keys = list(profile.notes())
+    assert len(keys) == len(set(keys)) and len(keys) > 5
+    assert {d for d in profile.state()["decks"] if d != "Default"} >= {
+        found.group(1),
+        found.group(2),
+    }

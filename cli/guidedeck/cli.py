@@ -357,7 +357,7 @@ def push_command(
 ) -> None:  # fmt: skip
     """Build, then import straight into your Anki collection (Anki must be closed)."""
     from guidedeck.prepare import available_cores
-    from guidedeck.push import PushError, find_collection, push
+    from guidedeck.push import PushError, PushStoppedError, find_collection, push
 
     _check_out(out)
     inputs = _inputs(paths, strict, dialect)
@@ -381,6 +381,9 @@ def push_command(
         )  # fmt: skip
     except PushError as exc:
         raise GuideError(str(exc)) from None
+    except PushStoppedError as exc:
+        click.echo(str(exc), err=True)
+        raise click.exceptions.Exit(130) from None
     _push_summary(result, dry_run)
     if result.build is not None:
         _dropped(result.build)
@@ -401,7 +404,8 @@ def _push_summary(result: object, dry_run: bool) -> None:
     click.echo(f"{verb} into {result.chosen}")
     if result.backup is not None:
         click.echo(
-            f"backup: {result.backup} (to restore it: Anki > File > Switch Profile > Open Backup)"
+            f"backup: {result.backup} (taken before the push; to restore it: Anki > File > "
+            "Switch Profile > Open Backup)"
         )
     head = ["deck", "added", "updated", "unchanged", "moved", "removed"]
     rows = [

@@ -5,11 +5,14 @@ push and a manual import can never disagree on identity, mtimes or notetypes. Wh
 does not do, push does itself: it moves existing cards to their package's deck (keeping their
 reviews) and deals with the notes whose items left the guide.
 
-Order matters for "nothing lost": the collection is opened first (Anki refuses a collection
-another process holds, and then not one file has changed); then stage a build
-(:func:`guidedeck.commit.staged_build`) → plan against the collection → apply (a backup first) →
-commit the build's decks and lock files, only once the collection took the import. Leaving
-early (a dry run, a refused deletion, an error) leaves every file as it was.
+Order matters for "nothing lost": the collection is checked read-only first (damaged, from a
+newer Anki, or held by another process: refused, and not one file has changed) and copied aside
+as a backup before Anki's engine opens it (the engine upgrades an older schema as it opens);
+then stage a build (:func:`guidedeck.commit.staged_build`) → plan against the collection →
+apply (the backup kept first) → commit the build's decks and lock files, only once the
+collection took the import. Leaving early (a dry run, a refused deletion, an error) leaves every
+file as it was. A push stopped part-way (Ctrl-C, SIGTERM) says which decks are in the collection
+and which backup undoes it; each package's import is whole (the signal waits for it).
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guidedeck.backup import Backup, read_only_uri
 from guidedeck.cache import Cache
 from guidedeck.cards import KINDS
 from guidedeck.commit import StagedBuild, staged_build
 from guidedeck.config import PackageConfig
+from guidedeck.entry import Terminated
 from guidedeck.identity import anki_search
 from guidedeck.memory import DeckNote, DeckReadError, read_deck
 from guidedeck.plan import BuildOptions
 from guidedeck.report import BuildReport
+from guidedeck.transaction import signals_held
 
 REMOVED_TAG = "guidedeck::removed"
 POLICIES = ("keep", "tag", "suspend", "delete")
@@ -44,6 +50,10 @@ _DEFAULT_DECK = 1
 
 class PushError(Exception):
     """Push cannot go on; nothing in the collection was changed."""
+
+
+class PushStoppedError(Exception):
+    """Ctrl-C or SIGTERM while the collection was being changed: what it holds now."""
 
 
 # --- finding the collection ---------------------------------------------------------------------
@@ -129,11 +139,27 @@ def open_collection(path: Path) -> Any:
     _probe(path)
     try:
         return Collection(str(path))
-    except DBError:
-        raise PushError(
-            f"{path} is in use (Anki or another program has it open): close Anki and push "
-            "again; nothing was changed"
-        ) from None
+    except DBError as exc:
+        if "FileTooNew" in str(exc):
+            raise PushError(
+                f"{path} was made by a newer Anki than the engine guidedeck uses (anki "
+                f"{_engine_version()}): upgrade it (pip install -U anki) and push again; nothing "
+                "was changed"
+            ) from None
+        raise _in_use(path) from None
+
+
+def _engine_version() -> str:
+    from importlib.metadata import version
+
+    return version("anki")
+
+
+def _in_use(path: Path) -> PushError:
+    return PushError(
+        f"{path} is in use (Anki or another program has it open): close Anki and push again; "
+        "nothing was changed"
+    )
 
 
 def _unicase(a: str, b: str) -> int:
@@ -151,7 +177,7 @@ def _probe(path: Path) -> None:
     problem = "it is not an SQLite database" if header != b"SQLite format 3\x00" else ""
     if not problem:
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+            conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=0.5)
             # Anki's indexes sort with a collation of its own: checking them needs one
             conn.create_collation("unicase", _unicase)
             try:
@@ -162,7 +188,7 @@ def _probe(path: Path) -> None:
                 problem = f"SQLite finds it damaged ({found[0]})"
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                return  # open elsewhere: opening it says so
+                raise _in_use(path) from None
             problem = str(exc)
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
@@ -222,6 +248,8 @@ class PushReport:
     """Decks removed because push moved their last card out."""
     acted: int = 0
     """Removed notes the policy acted on (tagged, suspended or deleted)."""
+    imported: set[str] = field(default_factory=set)
+    """Decks whose package is in the collection (all of them once the push is done)."""
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -312,16 +340,6 @@ def _deck_names_built(out_dir: Path) -> set[str]:
 # --- carrying it out ----------------------------------------------------------------------------
 
 
-def backup(col: Any, collection: Path) -> Path | None:
-    """A backup of the collection in its profile's ``backups`` folder (where Anki's File >
-    Switch Profile > Open Backup looks); the newest backup file."""
-    folder = collection.parent / "backups"
-    folder.mkdir(exist_ok=True)
-    col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
-    made = sorted(folder.glob("*.colpkg"), key=lambda p: p.stat().st_mtime)
-    return made[-1] if made else None
-
-
 def import_package(col: Any, package: Path) -> Any:
     """Anki's File > Import of an ``.apkg``, with its default options."""
     from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -338,22 +356,47 @@ def import_package(col: Any, package: Path) -> Any:
     return col.import_anki_package(request).log
 
 
-def apply_plan(col: Any, plan: Plan, policy: str, result: PushReport) -> None:
-    """Import, move cards to their decks, drop decks left empty, then the removed-note policy."""
-    _import_all(col, plan, result)
-    _move_cards(col, plan, result)
-    nids = sorted(plan.removed)
-    if nids and policy != "keep":
-        result.acted = _POLICIES[policy](col, plan, nids)
+def apply_plan(col: Any, staged: StagedBuild, policy: str, result: PushReport) -> None:
+    """Import, move cards to their decks, drop decks left empty, act on the removed notes, then
+    commit the build's files. Ctrl-C or SIGTERM waits for the package being imported, and for
+    the last steps; between packages it stops the push with :class:`PushStoppedError`."""
+    plan = result.plan
+    try:
+        _import_all(col, plan, result)
+        with signals_held():
+            _move_cards(col, plan, result)
+            nids = sorted(plan.removed)
+            if nids and policy != "keep":
+                result.acted = _POLICIES[policy](col, plan, nids)
+            result.applied = True
+            staged.commit()
+    except (KeyboardInterrupt, Terminated) as exc:
+        raise PushStoppedError(_stopped(plan, result, exc)) from None
+
+
+def _stopped(plan: Plan, result: PushReport, signal: BaseException) -> str:
+    """What a push stopped between two packages left, and how to finish or undo it."""
+    how = "Ctrl-C" if isinstance(signal, KeyboardInterrupt) else "SIGTERM"
+    if not result.imported:
+        return f"push stopped ({how}) before it changed the collection; nothing was changed"
+    left = sorted(set(plan.decks) - result.imported)
+    return (
+        f"push stopped ({how}) part-way: the collection now holds the notes of "
+        f"{', '.join(sorted(result.imported))}; not yet of {', '.join(left)}. No deck or lock "
+        f"file was changed. Push again to finish it, or restore the backup {result.backup} "
+        "(Anki > File > Switch Profile > Open Backup) to undo it."
+    )
 
 
 def _import_all(col: Any, plan: Plan, result: PushReport) -> None:
-    """Import every package; the importer's own account replaces the prediction (it is what
-    the collection now holds)."""
+    """Import every package, each whole; the importer's own account replaces the prediction
+    (it is what the collection now holds)."""
     for line in plan.decks.values():
         line.added = line.updated = line.unchanged = 0
     for staged, notes in plan.packages:
-        log = import_package(col, staged)
+        with signals_held():  # a package is in, or not: never part of one
+            log = import_package(col, staged)
+            result.imported.update(n.deck for n in notes)
         deck_of = {n.guid: n.deck for n in notes}
         for part, attr in (("new", "added"), ("updated", "updated"), ("duplicate", "unchanged")):
             nids = [entry.id.nid for entry in getattr(log, part)]
@@ -433,14 +476,30 @@ def push(
     """Build ``packages`` and bring them into ``collection``; see the module's docstring."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}")
+    result = PushReport(collection, chosen, policy)
     with ExitStack() as stack:
-        # a dry run plans against a copy: Anki's engine may upgrade an older collection on open
-        target = _scratch_copy(collection, stack) if dry_run else collection
-        col = open_collection(target)  # first: refused means not one file changed
+        if dry_run:  # planned against a copy: the engine may upgrade a collection it opens
+            target, aside = _scratch_copy(collection, stack), None
+        else:
+            target, aside = collection, _aside(collection)
+            stack.callback(aside.discard)  # kept only once the push changes something
+        col = open_collection(target)
         stack.callback(col.close)
-        result = _push(col, packages, out_dir, roots, collection, chosen, policy, dry_run,
-                     strict, jobs, confirm)  # fmt: skip
+        _push(col, packages, out_dir, roots, result, aside, dry_run, strict, jobs, confirm)
     return result
+
+
+def _aside(collection: Path) -> Backup:
+    """The backup, before Anki's engine opens the collection (refused: nothing changed)."""
+    _probe(collection)
+    try:
+        return Backup(collection)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise _in_use(collection) from None
+        raise PushError(f"{collection}: cannot back it up ({exc}); nothing was changed") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise PushError(f"{collection}: cannot back it up ({exc}); nothing was changed") from None
 
 
 def _scratch_copy(collection: Path, stack: ExitStack) -> Path:
@@ -456,30 +515,30 @@ def _scratch_copy(collection: Path, stack: ExitStack) -> Path:
 
 def _push(
     col: Any, packages: Sequence[PackageConfig], out_dir: Path, roots: Sequence[Path],
-    collection: Path, chosen: str, policy: str, dry_run: bool, strict: bool, jobs: int,
+    result: PushReport, aside: Backup | None, dry_run: bool, strict: bool, jobs: int,
     confirm: Callable[[Plan], bool],
-) -> PushReport:  # fmt: skip
+) -> None:  # fmt: skip
     """Stage a build, plan against the open collection, apply, commit (see :func:`push`)."""
-    result = PushReport(collection, chosen, policy)
     options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
     cache = Cache.under(out_dir, writable=not dry_run)
     with staged_build(packages, options, cache) as staged:
         result.build = staged.plan.report
         if not staged.complete:
-            return result  # a package cannot be built: the collection is left alone
+            return  # a package cannot be built: the collection is left alone
         result.plan = make_plan(col, staged, out_dir)
-        if dry_run:
-            return result
-        if policy == "delete" and result.plan.removed and not confirm(result.plan):
+        if dry_run or aside is None:
+            return
+        if result.policy == "delete" and result.plan.removed and not confirm(result.plan):
             result.declined = True
-            return result
-        acts = policy != "keep" and bool(result.plan.removed)
+            return
+        acts = result.policy != "keep" and bool(result.plan.removed)
         if result.plan.changes or acts:
-            result.backup = backup(col, collection)
-            apply_plan(col, result.plan, policy, result)
-        result.applied = True
-        staged.commit()
-    return result
+            result.backup = aside.keep()
+            apply_plan(col, staged, result.policy, result)
+        else:
+            with signals_held():
+                result.applied = True
+                staged.commit()
 
 
 def removed_search(plan: Plan) -> str:
@@ -504,6 +563,7 @@ __all__ = [
     "Plan",
     "PushError",
     "PushReport",
+    "PushStoppedError",
     "anki_base",
     "find_collection",
     "open_collection",
