@@ -347,3 +347,33 @@ def test_renamed_deck_is_reported_with_what_anki_does(
     decks = {user.col.decks.name(user.col.get_card(c).did) for c in user.col.find_cards("")}
     assert decks == {"Networking"}
     user.col.close()
+
+
+WARNED = (
+    "# Other Guide\n\n## Ports\n\n| Service | Port |\n|---|---|\n| SSH | 22 |\n| DNS | 53 |\n\n"
+    '<InterviewQuiz question="Broken?" options={["a", "b"]} correctAnswer={7} />\n'
+)
+
+
+def test_rename_while_another_guide_has_a_warning(start: tuple[User, Model]) -> None:
+    """A warning elsewhere in the build (a broken block, skipped) does not keep the renamed
+    guide's old deck and lock around, and the builds after the rename write nothing new (#23:
+    they rewrote the renamed deck and updated every note, on every build)."""
+    user, _m = start
+    (user.repo / "guides" / "other.md").write_text(WARNED, encoding="utf-8")
+    assert user.sync().clean()
+    assert "warning:" in user.output
+    commit_all(user.repo, "a guide with a broken block")
+    notes = user.col.note_count()
+    git(user.repo, "mv", "guides/network.md", "guides/net.md")  # its deck now sorts first
+    commit_all(user.repo, "rename")
+    measure = user.sync()
+    assert measure.clean() and measure.added == 0, measure
+    assert user.col.note_count() == notes
+    assert not (user.out / "network.apkg").exists()
+    assert not (user.repo / "guides" / "network.guidedeck.lock").exists()
+    decks = {p: p.read_bytes() for p in user.out.glob("*.apkg")}
+    for _ in range(2):
+        again = user.sync()
+        assert again.clean() and again.added == again.updated == 0, again
+        assert {p: p.read_bytes() for p in user.out.glob("*.apkg")} == decks

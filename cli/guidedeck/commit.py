@@ -81,8 +81,8 @@ def _after(plan: BuildPlan, staging: Staging) -> None:
             f'keeps existing cards in "{old}" when you import (only new cards go to "{new}"): '
             f'in the Browser, search deck:"{old}", select all, Change Deck to "{new}".'
         )
-    if plan.options.dry_run or report.diagnostics:
-        return
+    if plan.options.dry_run or report.failed:
+        return  # (a warning, a broken block skipped, does not keep a gone guide's files)
     for path, guids in sorted(plan.memory.orphans.items()):
         if guids and guids <= plan.claimed:
             path.unlink(missing_ok=True)

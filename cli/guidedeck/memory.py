@@ -445,9 +445,19 @@ def _remember_decks(
             else:
                 memory.with_decks.add(home)
             memory.take(entry)
-            memory.notes[entry.guid] = Remembered(entry, home, deck_file, deck_name, False)
+            known = memory.notes.get(entry.guid)
+            if known is None or _newer_deck(entry, home, known):
+                memory.notes[entry.guid] = Remembered(entry, home, deck_file, deck_name, False)
         if orphaned and len(orphaned) == len(notes) and deck_file.name not in outputs:
             memory.orphans[deck_file] = orphaned  # a deck of gone guides only, not rewritten
+
+
+def _newer_deck(entry: NoteEntry, home: Path | None, known: Remembered) -> bool:
+    """Whether a deck's note outranks the same note read from another deck (a gone guide's
+    deck left beside its renamed guide's): the one whose guide is here, then the newer."""
+    if (home is None) != (known.home is None):
+        return home is not None
+    return entry.mtime > known.entry.mtime
 
 
 def _home_of(
