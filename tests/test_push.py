@@ -525,8 +525,8 @@ def test_a_push_stopped_between_packages_says_what_it_left(profile: Profile) -> 
     stops, and the message names the deck that is in, the one that is not, and the backup
     that undoes it; the next push finishes it without a duplicate (#23)."""
     other = profile.guides / "databases.md"
-    other.write_text("# Databases\n\n## Engines\n\n| Engine | Kind |\n|---|---|\n"
-                     "| PostgreSQL | relational |\n| SQLite | embedded |\n\n", encoding="utf-8")  # fmt: skip
+    table = "| Engine | Kind |\n|---|---|\n| PostgreSQL | relational |\n| SQLite | embedded |\n"
+    other.write_text(f"# Databases\n\n## Engines\n\n{table}\n", encoding="utf-8")
     files = {p: p.read_bytes() for p in profile.guides.iterdir()}
     args = ["push", str(profile.guides), "--out", str(profile.out),
             "--collection", str(profile.collection)]  # fmt: skip

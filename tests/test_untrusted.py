@@ -685,3 +685,31 @@ def test_a_deck_from_elsewhere_is_memory_only_when_marked_for_its_file(tmp_path:
     output = _run("build", str(clone), "--out", str(out))
     assert f"{deck}:1:1: warning: not a deck this build wrote (it carries no mark" in output
     assert "OnlyInDeck" not in {n.guid for n in read_deck(deck)}, "its notes were not read"
+
+
+@pytest.mark.parametrize("command", ["build", "push", "preview"])
+def test_an_output_folder_nothing_can_be_written_into_is_said_before_any_guide_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A build used to read and prepare every guide before its first write failed (4 to 13 s
+    on a large folder): the output folder is tried first, and nothing is left of the try."""
+    import guidedeck.prepare
+
+    where = Path("/proc/guidedeck-out/decks")  # a folder no one, root included, can make
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    prepared: list[object] = []
+    real = guidedeck.prepare.prepare
+    monkeypatch.setattr(guidedeck.prepare, "prepare",
+                        lambda *a, **k: prepared.append(a) or real(*a, **k))  # fmt: skip
+    clone = tmp_path / "clone"
+    copy_guides(clone, *GUIDES)
+    extra = ["--collection", str(tmp_path / "collection.anki2")] if command == "push" else []
+    result = CliRunner().invoke(main, [command, str(clone), "--out", str(where), *extra])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert f"{where}: cannot write the output there" in result.output
+    assert prepared == []
+    scratch = tmp_path / "made" / "deeper"
+    assert CliRunner().invoke(main, ["build", str(clone), "--out", str(scratch / "out"),
+                                     "--dry-run"]).exit_code == 0  # fmt: skip
+    assert not (tmp_path / "made").exists(), "a dry run makes no folder"

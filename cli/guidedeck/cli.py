@@ -145,7 +145,7 @@ def check(
     from guidedeck.cache import Cache
 
     inputs = _inputs(paths, strict, dialect)
-    _check_out(out)
+    _check_out(out, writing=False)
     result = build(
         inputs.packages, out, strict=strict, dry_run=True,
         roots=inputs.roots, cache=Cache.under(out, enabled=not no_cache, writable=False),
@@ -236,7 +236,7 @@ def build_command(
     from guidedeck.cache import Cache
     from guidedeck.prepare import available_cores
 
-    _check_out(out)
+    _check_out(out, writing=not dry_run)
     inputs = _inputs(paths, strict, dialect)
     total = sum(len(p.guides) for p in inputs.packages)
     cores = available_cores()
@@ -258,11 +258,12 @@ def build_command(
     report_diagnostics([*inputs.problems, *result.diagnostics], strict)
 
 
-def _check_out(out: Path) -> None:
-    for folder in (out, *out.parents):
-        if folder.exists() and not folder.is_dir():
-            where = "" if folder == out else f" ({folder} is a file)"
-            raise GuideError(f"{out}: output path is a file, not a folder{where}")
+def _check_out(out: Path, *, writing: bool) -> None:
+    from guidedeck.plan import output_problem
+
+    problem = output_problem(out, writing=writing)
+    if problem is not None:
+        raise GuideError(problem)
 
 
 @main.command(name="preview")
@@ -284,7 +285,7 @@ def preview_command(
     from guidedeck.cache import Cache
     from guidedeck.preview import preview
 
-    _check_out(out)
+    _check_out(out, writing=True)
     inputs = _inputs(paths, strict, dialect)
     cache = Cache.under(out, enabled=not no_cache)
     report = preview(inputs.packages, out, strict=strict, cache=cache, decks_dir=decks)
@@ -317,7 +318,7 @@ def serve_command(
     the open pages; problems show on the pages and here."""
     from guidedeck.serve import Options, Server
 
-    _check_out(out)
+    _check_out(out, writing=write_decks)
     options = Options(paths, out, strict, dialect, not no_cache, write_decks)
 
     def ready(url: str) -> None:
@@ -359,7 +360,7 @@ def push_command(
     from guidedeck.prepare import available_cores
     from guidedeck.push import PushError, PushStoppedError, find_collection, push
 
-    _check_out(out)
+    _check_out(out, writing=not dry_run)
     inputs = _inputs(paths, strict, dialect)
     try:
         where, chosen = find_collection(collection, profile)
