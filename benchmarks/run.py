@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"build/baseline": 1.5, "first build/baseline": 1.5, "help/import click": 1.5,
            "160/16 time": 10.5, "160/16 memory": 1.5, "mass edit/rebuild": 3.0,
            "no-edit rebuild/full": 0.2, "one edited/full": 0.2,
-           "cached 160/16 memory": 1.5, "serve save to page (s)": 1.0}  # fmt: skip
+           "cached 160/16 memory": 1.5, "serve save to page (s)": 1.0,
+           "20,000-row table (s)": 5.0}  # fmt: skip
 
 
 def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
@@ -137,6 +138,19 @@ def main() -> None:
         def cached160() -> tuple[float, int]:
             return run([*cached, str(c160), "--out", str(work / "k160")])
 
+        big = work / "big"
+        big.mkdir()
+        rows = "".join(f"| key {n} | value {n} | note {n} |\n" for n in range(20_000))
+        (big / "table.md").write_text(
+            f"# Big\n\n## Many Rows\n\n| Key | Value | Note |\n|---|---|---|\n{rows}",
+            encoding="utf-8",
+        )
+
+        def table20k() -> tuple[float, int]:  # a first build: no lock, no deck, no cache
+            (big / "table.guidedeck.lock").unlink(missing_ok=True)
+            shutil.rmtree(work / "ob", ignore_errors=True)
+            return run([*cached, str(big / "table.md"), "--out", str(work / "ob")])
+
         edits = iter(range(1, 1_000_000))
 
         def edited160() -> tuple[float, int]:
@@ -157,6 +171,7 @@ def main() -> None:
             max(3, args.runs // 2), rebuild160, cached160, edited160
         )
         (_, k16), (_, k160b) = medians(max(3, args.runs // 2), cached16, cached160)
+        ((table_t, _),) = medians(max(3, args.runs // 2), table20k)
         latency: list[float] = []
         if serve_latency.available():
             served = corpus_copy(args.corpus, work / "served", 1)
@@ -179,6 +194,7 @@ def main() -> None:
         "no-edit rebuild/full": noedit / full,
         "one edited/full": onedit / full,
         "cached 160/16 memory": max(k160, k160b) / k16,
+        "20,000-row table (s)": table_t,
     }
     if latency:
         ratios["serve save to page (s)"] = statistics.median(latency)
@@ -193,6 +209,7 @@ def main() -> None:
     print(f"160 guides, cached: no edit {noedit:.2f} s, one guide edited {onedit:.2f} s, "
           f"full build {full:.2f} s; peak {max(k160, k160b) / mib:.0f} MiB "
           f"(16: {k16 / mib:.0f} MiB)")  # fmt: skip
+    print(f"20,000-row table, first build {table_t:.2f} s")
     if latency:
         shown, low, high = statistics.median(latency), min(latency), max(latency)
         print(f"serve, save to page shown: median {shown:.2f} s "

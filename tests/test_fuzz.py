@@ -208,3 +208,25 @@ def test_a_growing_run_of_spaces_parses_in_linear_time(case: tuple[str, Any]) ->
 
     small, large = seconds(400), seconds(1600)
     assert large <= 12 * max(small, 0.005), (small, large)
+
+
+_PLAIN_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(categories=("L", "N", "Zs")),
+        st.sampled_from(" .,;:?'\"()/+=%#@-"),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PLAIN_TEXT)
+def test_plain_cells_skip_the_parser_and_render_alike(text: str) -> None:
+    """Plain text (the cells of most tables) is shown as itself without the inline parser and
+    the sanitizer (#23: a 20,000-row table spent most of its build there): the same HTML as
+    the full path, for any such text the fast path takes."""
+    from guidedeck.render import _PLAIN, inline_html, markdown_renderer, sanitize
+
+    full = sanitize(markdown_renderer().renderInline(text)).strip() if text.strip() else ""
+    assert inline_html(text) == full
+    assert _PLAIN.fullmatch("key 12, (value) = 3/4 + 50% #1 @home") is not None  # the fast path

@@ -45,7 +45,7 @@ from pathlib import Path
 from guidedeck.resources import data_dir
 
 CACHE_DIR = ".guidedeck-cache"
-FORMAT = b"guidedeck-cache 1\n"
+FORMAT = b"guidedeck-cache 2\n"
 _KEEP_DAYS = 30
 """Entries of guides no build has used for this long (deleted or renamed guides) are removed."""
 _LIBRARIES = ("markdown-it-py", "pygments", "pyyaml", "genanki")

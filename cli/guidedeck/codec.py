@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,50 +84,91 @@ def _read_diagnostic(value: Any) -> Diagnostic:
     return Diagnostic(SourceLoc(_str(path), _int(line), _int(col)), level, _str(message))
 
 
-def _card(card: RenderedCard) -> list[Any]:
+def _candidate(card: RenderedCard) -> list[Any]:
     c = card.candidate
-    return [card.kind.value, card.fields, list(card.tags), card.fhash,
-            [c.kind, c.key, c.pos, c.chash, c.text], card.source]  # fmt: skip
+    return [card.kind.value, c.kind, c.key, c.pos, c.chash, c.text]
 
 
-def _read_card(value: Any) -> RenderedCard:
+def _read_candidate(value: Any) -> tuple[CardKind, Candidate]:
+    kind, ckind, key, pos, chash, text = _list(value, 6)
+    candidate = Candidate(_str(ckind), _str(key), _int(pos), _str(chash), _str(text))
+    return CardKind(_str(kind)), candidate
+
+
+def _read_card(value: Any, outline: tuple[CardKind, Candidate]) -> RenderedCard:
     from guidedeck.prepare import RenderedCard
 
-    kind, fields, tags, fhash, cand, source = _list(value, 6)
-    ckind, key, pos, chash, text = _list(cand, 5)
-    candidate = Candidate(_str(ckind), _str(key), _int(pos), _str(chash), _str(text))
-    return RenderedCard(CardKind(_str(kind)), _texts(fields), tuple(_str(t) for t in _list(tags)),
-                        _str(fhash), candidate, _str(source))  # fmt: skip
+    fields, tags, fhash, source = _list(value, 4)
+    return RenderedCard(outline[0], _texts(fields), tuple(_str(t) for t in _list(tags)),
+                        _str(fhash), outline[1], _str(source))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What matching needs of a prepared guide: its problems, title and card candidates (the
+    cards' fields, most of a guide's size, are left packed)."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    title: str
+    usable: bool
+    cards: list[tuple[CardKind, Candidate]]
 
 
 def pack_prepared(ready: Prepared) -> bytes:
-    """A prepared guide as compressed JSON (its card models, if any, are left out)."""
-    return _dump({
+    """A prepared guide as compressed JSON, in two parts: its outline, then its cards' fields
+    (its card models, if any, are left out)."""
+    head = _dump({
         "path": str(ready.path),
         "diagnostics": [_diagnostic(d) for d in ready.diagnostics],
         "title": ready.title,
         "slug": ready.slug,
-        "cards": [_card(c) for c in ready.cards],
+        "cards": [_candidate(c) for c in ready.cards],
         "usable": ready.usable,
         "media": {name: str(p) for name, p in ready.media.items()},
         "deps": ready.deps,
     })  # fmt: skip
+    body = _dump([[c.fields, list(c.tags), c.fhash, c.source] for c in ready.cards])
+    return len(head).to_bytes(4, "big") + head + body
+
+
+def _parts(packed: bytes) -> tuple[dict[str, Any], bytes]:
+    size = int.from_bytes(packed[:4], "big")
+    if len(packed) < 4 + size:
+        raise CodecError("not a prepared guide")
+    data = _load(packed[4 : 4 + size])
+    if not isinstance(data, dict) or not isinstance(data.get("usable"), bool):
+        raise CodecError("not a prepared guide")
+    return data, packed[4 + size :]
+
+
+def unpack_outline(packed: bytes) -> Outline:
+    """The outline of the prepared guide :func:`pack_prepared` made ``packed`` from."""
+    data, _body = _parts(packed)
+    try:
+        return Outline(
+            tuple(_read_diagnostic(d) for d in _list(data["diagnostics"])),
+            _str(data["title"]),
+            data["usable"],
+            [_read_candidate(c) for c in _list(data["cards"])],
+        )
+    except KeyError as exc:
+        raise CodecError(f"lacks {exc}") from None
 
 
 def unpack_prepared(packed: bytes) -> Prepared:
     """The prepared guide :func:`pack_prepared` made ``packed`` from."""
     from guidedeck.prepare import Prepared
 
-    data = _load(packed)
-    if not isinstance(data, dict) or not isinstance(data.get("usable"), bool):
-        raise CodecError("not a prepared guide")
+    data, body = _parts(packed)
     try:
+        outline = [_read_candidate(c) for c in _list(data["cards"])]
+        cards = _list(_load(body), len(outline))
         return Prepared(
             Path(_str(data["path"])),
             tuple(_read_diagnostic(d) for d in _list(data["diagnostics"])),
             _str(data["title"]),
             _str(data["slug"]),
-            [_read_card(c) for c in _list(data["cards"])],
+            [_read_card(c, o) for c, o in zip(cards, outline, strict=True)],
             data["usable"],
             {name: Path(p) for name, p in _texts(data["media"]).items()},
             _texts(data["deps"]),
@@ -190,10 +232,12 @@ def unpack_lock(packed: bytes) -> Lock:
 __all__ = [
     "CodecError",
     "DeckRecords",
+    "Outline",
     "pack_lock",
     "pack_prepared",
     "pack_records",
     "unpack_lock",
+    "unpack_outline",
     "unpack_prepared",
     "unpack_records",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from guidedeck.codec import unpack_prepared
+from guidedeck.codec import unpack_outline
 from guidedeck.identity import match
 from guidedeck.memory import Remembered, current
 from guidedeck.plan import BuildPlan, GuideWork
@@ -25,7 +25,7 @@ def match_as_prepared(plan: BuildPlan, prepared: Stream) -> None:
         pkg = plan.report.packages[n]
         for path in config.guides:
             packed, reload = next(prepared)
-            ready = unpack_prepared(packed)
+            ready = unpack_outline(packed)  # the cards' fields stay packed until staged
             if on_guide is not None:
                 on_guide(path)
             work = GuideWork(n, path, path.resolve(), tuple(config.kinds),
@@ -40,7 +40,7 @@ def match_as_prepared(plan: BuildPlan, prepared: Stream) -> None:
                 continue
             work.usable, work.title = True, ready.title
             work.report.title = ready.title
-            work.cards = {j: c.candidate for j, c in enumerate(ready.cards)}
+            work.cards = {j: candidate for j, (_kind, candidate) in enumerate(ready.cards)}
             work.packed, work.reload = (b"", reload) if reload is not None else (packed, None)
             match_at_home(plan, work)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from guidedeck.cards.spec import KindSpec, NotetypeSpec
 from guidedeck.kinds import CardKind
-from guidedeck.models import Fact
+from guidedeck.models import Fact, Table
 from guidedeck.resources import data_dir
 
 NOTETYPE = NotetypeSpec(
@@ -28,6 +28,24 @@ def column_name(headers: Sequence[str], n: int) -> str:
     return headers[n] if n < len(headers) and headers[n].strip() else f"column {n + 1}"
 
 
+_CELLS: dict[int, tuple[Table, list[str]]] = {}
+"""The cells of the tables rendered last, by the table's identity (a table is rendered once per
+row: its rows' cells are made once)."""
+
+
+def _cells_html(table: Table) -> list[str]:
+    """Each row of ``table`` as its ``<td>`` cells."""
+    from guidedeck.render import inline_html
+
+    known = _CELLS.get(id(table))
+    if known is None or known[0] is not table:
+        if len(_CELLS) >= 16:
+            _CELLS.clear()
+        rows = ["".join(f"<td>{inline_html(c)}</td>" for c in row) for row in table.rows]
+        known = _CELLS[id(table)] = (table, rows)
+    return known[1]
+
+
 def table_html(fact: Fact) -> str:
     """The fact's table (or the rows around it), its own row marked."""
     from guidedeck.render import inline_html
@@ -39,12 +57,12 @@ def table_html(fact: Fact) -> str:
         # only the rows around this one: a table of 20,000 rows must not make 20,000 huge cards
         lo, hi = max(0, fact.row - TABLE_WINDOW), min(total, fact.row + TABLE_WINDOW + 1)
         note = f'<p class="gd-table-note">rows {lo + 1} to {hi} of {total}</p>'
-    rows = zip(range(lo, hi), table.rows[lo:hi], strict=True)
     head = "".join(f"<th>{inline_html(h)}</th>" for h in table.headers)
-    body = []
-    for n, row in rows:
-        cls = ' class="gd-hit"' if n == fact.row else ""
-        body.append(f"<tr{cls}>{''.join(f'<td>{inline_html(c)}</td>' for c in row)}</tr>")
+    cells = _cells_html(table)
+    body = [
+        f'<tr class="gd-hit">{cells[n]}</tr>' if n == fact.row else f"<tr>{cells[n]}</tr>"
+        for n in range(lo, hi)
+    ]
     return (
         f'<div class="gd-table-wrap"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>{note}"
