@@ -563,3 +563,21 @@ def test_a_push_stopped_between_packages_says_what_it_left(profile: Profile) -> 
         found.group(1),
         found.group(2),
     }
+
+
+def test_backups_taken_in_one_second_are_all_kept_up_to_ten(profile: Profile) -> None:
+    """Each push that changes the collection keeps its own backup, however quick the pushes;
+    guidedeck keeps its newest 10 and never touches Anki's own backups."""
+    from guidedeck.backup import KEEP, PREFIX, Backup
+
+    folder = profile.collection.parent / "backups"
+    folder.mkdir()
+    ankis = folder / "backup-2026-01-01-00.00.00.colpkg"
+    ankis.write_bytes(b"Anki's own")
+    kept = []
+    for n in range(KEEP + 2):
+        kept.append(Backup(profile.collection).keep())
+        assert len(list(folder.glob(f"{PREFIX}*.colpkg"))) == min(n + 1, KEEP), "none replaced"
+    assert sorted(folder.glob(f"{PREFIX}*.colpkg")) == sorted(set(kept[-KEEP:]))
+    assert ankis.read_bytes() == b"Anki's own"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]

@@ -713,3 +713,26 @@ def test_an_output_folder_nothing_can_be_written_into_is_said_before_any_guide_i
     assert CliRunner().invoke(main, ["build", str(clone), "--out", str(scratch / "out"),
                                      "--dry-run"]).exit_code == 0  # fmt: skip
     assert not (tmp_path / "made").exists(), "a dry run makes no folder"
+
+
+def test_a_record_of_decks_names_no_file_outside_its_folder(tmp_path: Path) -> None:
+    """The output folder's record of its decks is read as data: a name in it that is a path
+    is dropped, never looked at or written back."""
+    from guidedeck.ownership import read_record
+
+    clone = tmp_path / "clone"
+    copy_guides(clone, GUIDES[1])
+    out = clone / "build"
+    _run("build", str(clone), "--out", str(out))
+    (tmp_path / "outside.apkg").write_bytes(b"not yours")
+    record = out / RECORD
+    shipped = json.loads(record.read_text())
+    shipped["decks"]["../../outside.apkg"] = digest(b"not yours")
+    record.write_text(json.dumps(shipped))
+    assert set(read_record(out).decks or {}) == {"quick_check.apkg"}
+    (clone / "quick_check.md").write_text(
+        (clone / "quick_check.md").read_text() + "\n| A | B |\n|---|---|\n| x | y |\n"
+    )
+    _run("build", str(clone), "--out", str(out))
+    assert set(json.loads(record.read_text())["decks"]) == {"quick_check.apkg"}
+    assert (tmp_path / "outside.apkg").read_bytes() == b"not yours"

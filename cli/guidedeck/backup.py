@@ -12,7 +12,9 @@ The copy is kept, in the profile's ``backups`` folder, only when the push change
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -29,9 +31,11 @@ class Backup:
         self.folder = collection.parent / "backups"
         stamp = time.strftime("%Y-%m-%d-%H.%M.%S")
         self.path = self.folder / f"{PREFIX}{stamp}.colpkg"
-        self.tmp = self.folder / f".{self.path.name}.tmp"
         self.folder.mkdir(exist_ok=True)
-        database = self.folder / f".{self.path.name}.anki2.tmp"
+        fd, name = tempfile.mkstemp(prefix=f".{PREFIX}", suffix=".tmp", dir=self.folder)
+        os.close(fd)
+        self.tmp = Path(name)
+        database = self.tmp.with_name(self.tmp.name + ".anki2")
         try:
             _copy(collection, database)
             with zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED) as package:
@@ -45,8 +49,12 @@ class Backup:
 
     def keep(self) -> Path:
         """Put the backup in place (and remove the oldest of guidedeck's beyond :data:`KEEP`)."""
+        stem, n = self.path.stem, 1
+        while self.path.exists():  # two pushes in one second: each keeps its own
+            n += 1
+            self.path = self.path.with_name(f"{stem}-{n}.colpkg")
         self.tmp.replace(self.path)
-        ours = sorted(self.folder.glob(f"{PREFIX}*.colpkg"))
+        ours = sorted(self.folder.glob(f"{PREFIX}*.colpkg"), key=lambda p: p.stat().st_mtime_ns)
         for old in ours[:-KEEP]:
             old.unlink(missing_ok=True)
         return self.path

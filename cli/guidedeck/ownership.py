@@ -84,6 +84,8 @@ def read_record(out_dir: Path) -> Record:
             raise ValueError("not a record")
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in decks.items()):
             raise ValueError("not a record")
+        # a deck's file name only: the record never names a path outside its folder
+        decks = {k: v for k, v in decks.items() if Path(k).name == k and k.endswith(".apkg")}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return Record(path, None)
     return Record(path, decks)
