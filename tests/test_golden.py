@@ -47,6 +47,7 @@ def test_rendered_card_matches_golden(
     card = sample_cards[name]
     html = card.question if side == "front" else card.answer
     golden: Path = GOLDEN / f"{name}.{side}.html"
-    if UPDATE or not golden.exists():
+    if UPDATE:
         golden.write_text(html + "\n", encoding="utf-8")
+    assert golden.exists(), f"{golden.name} missing: record it with GUIDEDECK_UPDATE_GOLDEN=1"
     assert html + "\n" == golden.read_text(encoding="utf-8")

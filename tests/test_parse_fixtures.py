@@ -53,11 +53,12 @@ def snapshot(path: Path, text: str | None = None) -> dict[str, Any]:
 def test_fixture_matches_expected(fixture: Path) -> None:
     expected_file = fixture.with_suffix(".yaml")
     got = snapshot(fixture)
-    if UPDATE or not expected_file.exists():
+    if UPDATE:
         expected_file.write_text(
             yaml.dump(got, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100),
             encoding="utf-8",
         )
+    assert expected_file.exists(), f"{expected_file.name} missing: record it with UPDATE=1"
     assert got == yaml.safe_load(expected_file.read_text(encoding="utf-8"))
 
 
