@@ -92,3 +92,15 @@ def browser() -> Iterator[Any]:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixtures_stay_as_committed() -> Iterator[None]:
+    """A build writes a lock file beside its guide: a test that builds a fixture in place would
+    leave one in the repository (and the next run would read it). Tests build copies."""
+    from guidedeck.lockfile import LOCK_SUFFIX
+
+    before = set(FIXTURES.rglob(f"*{LOCK_SUFFIX}"))
+    yield
+    written = set(FIXTURES.rglob(f"*{LOCK_SUFFIX}")) - before
+    assert not written, f"a test wrote lock files into the fixtures: {sorted(written)}"

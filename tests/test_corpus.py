@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from guidedeck.diagnostics import Severity
-from guidedeck.models import Guide
+from guidedeck.models import Guide, Scenario
 from guidedeck.parse import ParseResult, markdown, parse
 from tests.conftest import FIXTURES, corpus_guides
 
@@ -30,6 +30,11 @@ def all_guides() -> list[Guide]:
     return [parsed(p).guide for p in GUIDES]
 
 
+def questions(guide: Guide) -> list[Scenario]:
+    """The question cards of a guide (each question's own; its answer's parts aside)."""
+    return [s for s in guide.scenarios if s.part == 0]
+
+
 @pytest.mark.parametrize("path", GUIDES, ids=[p.stem for p in GUIDES])
 def test_guide_counts_match_data_file(path: Path) -> None:
     result = parsed(path)
@@ -40,7 +45,8 @@ def test_guide_counts_match_data_file(path: Path) -> None:
         "quizzes": len(guide.quizzes),
         "facts": len(guide.facts),
         "contrasts": len(guide.contrasts),
-        "scenarios": len(guide.scenarios),
+        "scenarios": len(questions(guide)),
+        "parts": len(guide.scenarios) - len(questions(guide)),
         "warnings": sum(d.severity is Severity.WARNING for d in result.diagnostics),
     }
     assert got == expected
@@ -56,7 +62,8 @@ def test_totals() -> None:
     totals = EXPECTED["totals"]
     assert sum(len(g.quizzes) for g in guides) == totals["quizzes"] == 153
     assert sum(len(g.contrasts) for g in guides) == totals["contrasts"] == 138
-    assert sum(len(g.scenarios) for g in guides) == totals["scenarios"] == 192
+    assert sum(len(questions(g)) for g in guides) == totals["scenarios"] == 192
+    assert sum(len(g.scenarios) - len(questions(g)) for g in guides) == totals["parts"]
     assert sum(len(g.facts) for g in guides) == totals["facts"] == 823
 
 
@@ -113,9 +120,9 @@ def test_every_contrast_has_both_sides() -> None:
 
 def test_every_scenario_has_its_parts() -> None:
     for guide in all_guides():
-        numbers = [s.question.number for s in guide.scenarios]
+        numbers = [s.question.number for s in questions(guide)]
         assert numbers == list(range(1, 13)), guide.path
-        for scenario in guide.scenarios:
+        for scenario in questions(guide):
             where = str(scenario.loc)
             assert scenario.scenario and scenario.challenge, where
             assert scenario.question.type and scenario.question.category, where

@@ -20,6 +20,7 @@ from tests.anki_engine import (
     import_package,
     visible_text,
 )
+from tests.answer_points import prose_words_html
 from tests.conftest import FIXTURES, corpus_guides
 from tests.test_decks import build_one, card_count
 
@@ -50,10 +51,20 @@ def code_blocks(html: str, language: str) -> list[str]:
 
 @pytest.mark.parametrize("guide", QUESTION_FIXTURES, ids=[p.stem for p in QUESTION_FIXTURES])
 def test_every_question_section_is_one_scenario_card(guide: Path) -> None:
+    """One question card per section (its answer's parts aside); a section without an answer
+    makes none, and says so at its line (#24: a card must answer)."""
     result = parse(guide.read_text(encoding="utf-8"), guide.name)
     questions = list(result.guide.questions)
     assert questions
-    assert [s.question for s in result.guide.scenarios] == questions
+    unanswered = {
+        int(m.group(1))
+        for d in result.diagnostics
+        if (m := re.search(r"Question (\d+): .*; no card$", d.message))
+    }
+    carded = [s.question for s in result.guide.scenarios if s.part == 0]
+    assert carded == [q for q in questions if q.number not in unanswered]
+    parts = [s for s in result.guide.scenarios if s.part]
+    assert all(p.question in carded for p in parts)
 
 
 def test_runner_tests_and_output_wait_on_the_back(tmp_path: Path) -> None:
@@ -101,17 +112,22 @@ def test_set_up_before_a_lone_challenge_is_kept(tmp_path: Path) -> None:
 
 def test_wrapped_answer_keeps_its_outline_and_is_cut_between_blocks(tmp_path: Path) -> None:
     cards = anki_cards(PARSE / "layout_wrapped_answer.md", tmp_path)
-    (scenario,) = of_kind(cards, "Scenario")
+    scenario, *parts = sorted(of_kind(cards, "Scenario"), key=lambda c: c.due)
     (contrast,) = of_kind(cards, "Contrast")
     outline = visible_text(scenario.answer)
     assert (
         "Junior Approach: Change the Tag" in outline and "5. Roll Out From the Pipeline" in outline
     )
+    # an answer too long for one back: a card per point, each marking where it sits
+    assert len(parts) == 9
+    assert all("gd-here" in p.answer for p in parts)
     back = contrast.answer
     assert "continues in the guide" in visible_text(back)
     assert "Record What Changed" not in visible_text(back)
-    # the cut falls between blocks: every code block that starts also ends
-    assert back.count('<pre class="gd-code"') == back.count("</pre>") >= 5
+    # the cut falls between blocks: every code block that starts also ends; the explanation
+    # keeps to a phone's budget beside the two sides (#24), its whole text on the parts' cards
+    assert back.count('<pre class="gd-code"') == back.count("</pre>") >= 4
+    assert prose_words_html(back.split('<hr id="answer">', 1)[-1]) <= 350
     assert len(code_blocks(back, "yaml")) >= 4
 
 
@@ -178,4 +194,5 @@ def test_corpus_every_question_section_is_one_scenario_card(guide: Path) -> None
     result = parse(guide.read_text(encoding="utf-8"), guide.name)
     headings = re.findall(r"^### Question \d+", guide.read_text(encoding="utf-8"), re.M)
     assert len(result.guide.questions) == len(headings) > 0
-    assert [s.question for s in result.guide.scenarios] == list(result.guide.questions)
+    carded = [s.question for s in result.guide.scenarios if s.part == 0]
+    assert carded == list(result.guide.questions)

@@ -67,7 +67,9 @@ def _inputs(paths: Sequence[Path], strict: bool, dialect: str | None = None) -> 
 def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
     """Print ``diagnostics``; raise :class:`GuideError` (exit 1) on errors (or warnings, strict)."""
     for diagnostic in diagnostics:
-        colour = "red" if diagnostic.severity is Severity.ERROR else "yellow"
+        colour = {Severity.ERROR: "red", Severity.WARNING: "yellow"}.get(
+            diagnostic.severity, "cyan"
+        )
         text = str(diagnostic)
         word = f": {diagnostic.severity.value}:"
         head, _, tail = text.partition(word)

@@ -29,6 +29,8 @@ class Severity(str, enum.Enum):
 
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
+    """Not a problem: what the author chose (a part left out), said so it is never a surprise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,11 @@ class Diagnostic:
     def warning(cls, loc: SourceLoc, message: str) -> Diagnostic:
         """A warning: reported, fatal only with ``--strict``."""
         return cls(loc, Severity.WARNING, message)
+
+
+def note(loc: SourceLoc, message: str) -> Diagnostic:
+    """A note: said, never fatal (not even with ``--strict``)."""
+    return Diagnostic(loc, Severity.NOTE, message)
 
 
 def count(diagnostics: Iterable[Diagnostic], severity: Severity) -> int:

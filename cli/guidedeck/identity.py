@@ -138,6 +138,8 @@ def card_keys(guide: Guide, cards: Sequence[Card]) -> list[tuple[str, int]]:
         base = f"{guide.slug}/{kind}/{section}"
         if not spec.keyed_by_section:
             base += f"/{spec.key_name(card) or pos}"
+        elif name := spec.key_name(card):  # a part of the section's card (its answer's)
+            base += f"/{name}"
         keys.append(base)
         positions.append(pos)
     # repeated keys (two rows with the same first cell under one heading) get #2, #3 ...

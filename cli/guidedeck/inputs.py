@@ -10,6 +10,7 @@ and ``de/guide.md``); two packages that would still write one file are refused, 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from guidedeck.config import (
     load,
     short_name,
 )
-from guidedeck.diagnostics import Diagnostic
+from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import discover
 
 
@@ -72,15 +73,124 @@ def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
         files, found = discover(loose)
         problems.extend(found)
         scanned = {f for root in loose if root.is_dir() for f in files if f.is_relative_to(root)}
+        grouped = collections_of([f for f in files if f in scanned])
         made = [
             replace(default_package(f), scanned=f in scanned, root=_root_of(f, loose))
             for f in files
+            if f not in grouped
         ]
+        made += [_collection_package(folder, members, loose) for folder, members in
+                 _members(grouped).items()]  # fmt: skip
         packages.extend(_named_apart(made))
     problems.extend(_collisions(packages))
     if dialect is not None:
         packages = [replace(p, dialect=dialect) for p in packages]
     return Inputs(tuple(packages), tuple(problems), roots)
+
+
+_ANSWER_HEADING = re.compile(r"^#{2,6}\s*(?:the\s+)?(?:answer|solution)\b", re.I | re.M)
+_TITLE = re.compile(r"^title\s*:", re.IGNORECASE | re.MULTILINE)
+_SECTIONS = re.compile(r"^###\s+(?:question\s+\d|quick\s+check)", re.IGNORECASE | re.MULTILINE)
+
+
+def _looks_like_one_question(text: str) -> bool:
+    """What a file of one question shows (a front-matter title, or one answer heading), and no
+    question sections or quick checks of this family's guides."""
+    if _SECTIONS.search(text):
+        return False
+    body = text.lstrip("\ufeff")
+    if body.startswith("---"):
+        end = body.find("\n---", 3)
+        if end > 0 and _TITLE.search(body[3:end]):
+            return True
+    return len(_ANSWER_HEADING.findall(text)) == 1
+
+
+MAX_QUESTION_FILE = 64 * 1024
+"""A file of one question is small: larger files are guides of their own (never parsed here)."""
+
+
+def collections_of(files: Sequence[Path]) -> dict[Path, Path]:
+    """Files of one question each that make a collection, by file -> its collection's folder.
+
+    A collection is a folder of at least two such files (``questions/*.md``), or a folder of
+    at least two folders holding one such file each (``questions/<slug>/en-US.mdx``): one
+    deck, not one deck of one card per file. A folder counts only when every guide in it is
+    one question (a folder of guides is left alone)."""
+    by_parent: dict[Path, list[Path]] = defaultdict(list)
+    for f in files:
+        if f.stem.lower() != "readme":  # a collection's README names it (and may index it)
+            by_parent[f.parent].append(f)
+    candidates: dict[Path, list[Path]] = defaultdict(list)
+    for parent, members in by_parent.items():
+        folder = parent if len(members) > 1 else parent.parent
+        candidates[folder].extend(members)
+    out: dict[Path, Path] = {}
+    for folder, members in candidates.items():
+        if len(members) < 2:
+            continue
+        texts = [_small_text(f) for f in members]
+        # told without the parser first: a rebuild from the cache never loads it
+        if all(t is not None and _looks_like_one_question(t) for t in texts) and all(
+            _one_question(f, t) for f, t in zip(members, texts, strict=True) if t is not None
+        ):
+            out.update((f, folder) for f in members)
+            # its README (an index, or an introduction) goes with it
+            out.update(
+                (f, folder) for f in files if f.parent == folder and f.stem.lower() == "readme"
+            )
+    return out
+
+
+def _small_text(path: Path) -> str | None:
+    """A small file's text (None: too large for one question, unreadable or not UTF-8)."""
+    from guidedeck.guides import read_bounded
+
+    try:
+        return read_bounded(path, MAX_QUESTION_FILE).decode("utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def _one_question(path: Path, text: str) -> bool:
+    """Whether a guide file holds one question, answered (its tables' facts may go with it)."""
+    from guidedeck.parse import parse
+
+    guide = parse(text, str(path)).guide
+    questions = [s for s in guide.scenarios if s.part == 0]
+    return len(questions) + len(guide.quizzes) == 1
+
+
+def _members(grouped: dict[Path, Path]) -> dict[Path, list[Path]]:
+    out: dict[Path, list[Path]] = defaultdict(list)
+    for f, folder in grouped.items():
+        out[folder].append(f)
+    return out
+
+
+def _collection_package(folder: Path, members: list[Path], roots: Sequence[Path]) -> PackageConfig:
+    """One deck for a collection's folder, named by its README's title, else the folder."""
+    base = default_package(members[0])
+    title = _readme_title(folder) or folder.resolve().name.replace("-", " ").replace("_", " ")
+    return replace(
+        base, output=f"{short_name(folder.resolve().name or 'questions')}.apkg",
+        guides=tuple(sorted(members)), deck=f"{base.prefix}::{title.strip() or 'Questions'}",
+        loc=SourceLoc(str(folder), 1), scanned=True, root=_root_of(members[0], roots),
+    )  # fmt: skip
+
+
+def _readme_title(folder: Path) -> str:
+    """The ``# Title`` of the folder's README, if it has one."""
+    from guidedeck.guides import read_bounded
+
+    for name in ("README.md", "readme.md", "README.mdx"):
+        try:
+            text = read_bounded(folder / name, MAX_QUESTION_FILE).decode("utf-8")
+        except (OSError, ValueError):
+            continue
+        found = re.search(r"^#\s+(.+?)\s*#*\s*$", text, re.MULTILINE)
+        return found.group(1).strip() if found else ""
+    return ""
 
 
 def _root_of(guide: Path, roots: Sequence[Path]) -> Path:

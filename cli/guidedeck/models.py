@@ -131,6 +131,9 @@ class OutlineItem:
     level: int
     """Heading level (2 for ``##`` ...)."""
     title: str
+    key: str = ""
+    """Its key content (first sentence, first item or code line), on the overview of an answer
+    too long for one card."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +162,18 @@ class Scenario:
     outline: tuple[OutlineItem, ...]
     """The answer's structure: its headings, else its bold step lines."""
     answer: str = ""
-    """The start of the answer (Markdown), when its outline alone says too little; cut between
-    blocks, never inside one, and then marked as continuing in the guide."""
+    """The answer behind the card (Markdown): the whole answer when it fits one card; else, on
+    the question's card, the start of the answer (its lead sentence, or its first part), and
+    on a part's card, that part (see :mod:`guidedeck.parse.answers`)."""
     reveals: tuple[Reveal, ...] = ()
+    part: int = 0
+    """0: the question's own card; N: the card of the answer's part N."""
+    parts: int = 0
+    """How many part cards the answer has (0: it fits the question's card)."""
+    point: str = ""
+    """The title of the answer point a part's card asks for ("" for a part without one)."""
+    piece: int = 1
+    """Which piece of its point a part's card holds (a point too long for one card has more)."""
     kind: CardKind = field(default=CardKind.SCENARIO, init=False)
 
     @property

@@ -35,14 +35,16 @@ def answer_html(answer: Answer) -> str:
 
 def fields(card: Contrast, _guide: Any, _shuffle: bool) -> dict[str, str]:
     """The contrast's note fields."""
+    from guidedeck.parse.answers import PART_WORDS, fit, prose_words
     from guidedeck.render import inline_html, markdown_html, section_html
 
     part = f'<span class="gd-part-name">{inline_html(card.part)}</span>' if card.part else ""
+    sides = sum(prose_words(f"{s.title}\n\n{s.text}") for s in (card.mistake, card.senior))
     return {
         "Section": " · ".join(p for p in (section_html(card), part) if p),
         "Mistake": answer_html(card.mistake),
         "Senior": answer_html(card.senior),
-        "Explanation": markdown_html(card.explanation),
+        "Explanation": markdown_html(fit(card.explanation, PART_WORDS - sides)),
     }
 
 

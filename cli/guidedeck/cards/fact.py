@@ -20,6 +20,8 @@ NOTETYPE = NotetypeSpec(
     "Subject",
 )
 TABLE_WINDOW = 12
+TABLE_WORDS = 200
+"""Words of the rows a fact's back shows around its own (beside the row's own cells)."""
 """A fact's back shows its whole table up to twice this many rows, else this many either side."""
 
 
@@ -28,13 +30,14 @@ def column_name(headers: Sequence[str], n: int) -> str:
     return headers[n] if n < len(headers) and headers[n].strip() else f"column {n + 1}"
 
 
-_CELLS: dict[int, tuple[Table, list[str]]] = {}
+_CELLS: dict[int, tuple[Table, list[str], list[int]]] = {}
 """The cells of the tables rendered last, by the table's identity (a table is rendered once per
 row: its rows' cells are made once)."""
 
 
-def _cells_html(table: Table) -> list[str]:
-    """Each row of ``table`` as its ``<td>`` cells."""
+def _cells_html(table: Table) -> tuple[list[str], list[int]]:
+    """Each row of ``table`` as its ``<td>`` cells, and its words."""
+    from guidedeck.parse.answers import prose_words
     from guidedeck.render import inline_html
 
     known = _CELLS.get(id(table))
@@ -42,8 +45,29 @@ def _cells_html(table: Table) -> list[str]:
         if len(_CELLS) >= 16:
             _CELLS.clear()
         rows = ["".join(f"<td>{inline_html(c)}</td>" for c in row) for row in table.rows]
-        known = _CELLS[id(table)] = (table, rows)
-    return known[1]
+        words = [prose_words(" ".join(row)) for row in table.rows]
+        known = _CELLS[id(table)] = (table, rows, words)
+    return known[1], known[2]
+
+
+def _window(fact: Fact, words: list[int]) -> tuple[int, int]:
+    """The rows shown around the fact's own: at most :data:`TABLE_WINDOW` on each side, and
+    within :data:`TABLE_WORDS` words (a table of long cells shows fewer rows)."""
+    row, total = fact.row, len(words)
+    lo, hi = max(0, row - TABLE_WINDOW), min(total, row + TABLE_WINDOW + 1)
+    if sum(words[lo:hi]) <= TABLE_WORDS:
+        return lo, hi
+    lo, hi, used = row, row + 1, words[row]
+    while True:  # grow by a row below, then one above, while they fit
+        grown = False
+        for side in (hi, lo - 1):
+            if row - TABLE_WINDOW <= side <= row + TABLE_WINDOW and 0 <= side < total:
+                if used + words[side] > TABLE_WORDS:
+                    return lo, hi
+                used += words[side]
+                lo, hi, grown = min(lo, side), max(hi, side + 1), True
+        if not grown:
+            return lo, hi
 
 
 def table_html(fact: Fact) -> str:
@@ -52,13 +76,13 @@ def table_html(fact: Fact) -> str:
 
     table = fact.table
     total = len(table.rows)
-    lo, hi, note = 0, total, ""
-    if total > 2 * TABLE_WINDOW + 1:
-        # only the rows around this one: a table of 20,000 rows must not make 20,000 huge cards
-        lo, hi = max(0, fact.row - TABLE_WINDOW), min(total, fact.row + TABLE_WINDOW + 1)
-        note = f'<p class="gd-table-note">rows {lo + 1} to {hi} of {total}</p>'
+    cells, words = _cells_html(table)
+    # only the rows around this one: a table of 20,000 rows must not make 20,000 huge cards,
+    # and a phone shows a screen or two
+    lo, hi = _window(fact, words)
+    note = "" if (lo, hi) == (0, total) else (
+        f'<p class="gd-table-note">rows {lo + 1} to {hi} of {total}</p>')  # fmt: skip
     head = "".join(f"<th>{inline_html(h)}</th>" for h in table.headers)
-    cells = _cells_html(table)
     body = [
         f'<tr class="gd-hit">{cells[n]}</tr>' if n == fact.row else f"<tr>{cells[n]}</tr>"
         for n in range(lo, hi)

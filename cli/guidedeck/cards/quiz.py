@@ -38,14 +38,17 @@ def options_html(options: Sequence[str], shuffle: bool = False) -> str:
 
 def fields(card: Quiz, _guide: Any, shuffle: bool) -> dict[str, str]:
     """The quiz's note fields."""
+    from guidedeck.parse.answers import PART_WORDS, fit, prose_words
     from guidedeck.render import markdown_html, section_html
 
+    # the back shows the question and its options again: the explanation gets what is left
+    shown = prose_words(card.prompt) + sum(prose_words(o) for o in card.options)
     return {
         "Section": section_html(card),
         "Question": markdown_html(card.prompt),
         "Options": options_html(card.options, shuffle),
         "Answer": chr(ord("A") + card.correct),
-        "Explanation": markdown_html(card.explanation),
+        "Explanation": markdown_html(fit(card.explanation, PART_WORDS - shown)),
     }
 
 

@@ -13,9 +13,12 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 import yaml
 
+from guidedeck.cards import KINDS
+from guidedeck.diagnostics import note
 from guidedeck.models import Answer, Contrast, Question, Quiz
 from guidedeck.parse import family
 from guidedeck.parse.blocks import Block, Source
@@ -32,6 +35,7 @@ _ATTR_LINE = re.compile(r"^[ \t]+([A-Za-z_][\w-]*)=[{\"']", re.MULTILINE)
 _ORPHAN_END = re.compile(r"^[ \t]*/>[ \t]*\Z", re.MULTILINE)
 _OPENER = re.compile(r"^[ \t]*<[A-Za-z]", re.MULTILINE)
 _CODE_END = re.compile(r"[{}();,>\[\]`]\s*$")
+_SKIP = re.compile(r"^\s*<!--\s*guidedeck\s*:\s*skip\s*-->\s*$", re.IGNORECASE)
 
 
 def flatten(blocks: list[Block], known: frozenset[str] = COMPONENTS) -> Iterator[Block]:
@@ -73,6 +77,9 @@ def walk(
     i = 0
     while i < len(items):
         block = items[i]
+        if block.type == "html_block" and _SKIP.match(block.token.content):
+            i = _skip(state, items, i + 1)
+            continue
         if block.type == "heading":
             if heading_level(block) == 1 and not state.out.title:
                 state.out.title = block.text.strip()
@@ -96,7 +103,59 @@ def walk(
     for rule in rules:
         if rule.finish is not None:
             rule.finish(state)
+    _skip_kinds(state)
     return state
+
+
+def _skip(state: State, items: list[Block], i: int) -> int:
+    """Leave out what a ``<!-- guidedeck: skip -->`` marker stands before: a heading's whole
+    section (to the next heading of its level or above), else the next block. Returns where
+    the walk goes on."""
+    if i >= len(items):
+        return i
+    first = items[i]
+    end = i + 1
+    if first.type == "heading":
+        ends = _question_ends if QUESTION.match(first.text.strip()) else _heading_ends
+        while end < len(items) and not ends(items, end, heading_level(first)):
+            end += 1
+        what = f"the section {first.text.strip()[:60]!r}"
+    else:
+        what = {"table": "a table", "fence": "a code block"}.get(first.type, "a block")
+    last = items[end - 1].end
+    state.out.diagnostics.append(note(state.loc(first.line),
+        f"{what} (to line {last}) left out by its <!-- guidedeck: skip --> marker"))  # fmt: skip
+    return end
+
+
+def _heading_ends(items: list[Block], n: int, level: int) -> bool:
+    """Whether ``items[n]`` ends the section of a heading of ``level``."""
+    return items[n].type == "heading" and heading_level(items[n]) <= level
+
+
+def _question_ends(items: list[Block], n: int, _level: int) -> bool:
+    """Whether ``items[n]`` ends a question section, as the question rule closes one: the next
+    question, a title, or a level-2 heading after a rule (its parts' ``##`` headings are its)."""
+    block = items[n]
+    if block.type != "heading":
+        return False
+    level = heading_level(block)
+    after_rule = n > 0 and items[n - 1].type == "hr"
+    return bool(QUESTION.match(block.text.strip())) or level == 1 or (level == 2 and after_rule)
+
+
+def _skip_kinds(state: State) -> None:
+    """Drop the cards of the kinds the front matter leaves out (``guidedeck: {skip: [fact]}``)."""
+    for kind in sorted(state.skip_kinds):
+        kept = 0
+        every: list[list[Any]] = [state.out.quizzes, state.out.facts, state.out.contrasts,
+                                  state.out.scenarios, state.out.others]  # fmt: skip
+        for found in every:
+            before = len(found)
+            found[:] = [c for c in found if c.kind.value != kind]
+            kept += before - len(found)
+        state.out.diagnostics.append(note(state.loc(0),
+            f"{kept} {kind} card(s) left out: the front matter skips the kind"))  # fmt: skip
 
 
 def finish(state: State) -> Extracted:
@@ -151,6 +210,15 @@ def _front_matter(state: State, block: Block) -> None:
         return
     if isinstance(data, dict) and isinstance(data.get("title"), str) and not state.out.title:
         state.out.title = data["title"].strip()
+    own = data.get("guidedeck") if isinstance(data, dict) else None
+    skip = own.get("skip") if isinstance(own, dict) else None
+    names = [skip] if isinstance(skip, str) else skip if isinstance(skip, list) else []
+    for name in names:
+        if isinstance(name, str) and name.strip().lower() in KINDS:
+            state.skip_kinds.add(name.strip().lower())
+        else:
+            state.warning(state.loc(block.line), f"front matter: guidedeck.skip: {name!r} is "
+                          f"not a card kind ({', '.join(sorted(KINDS))})")  # fmt: skip
 
 
 def _drop_orphans(state: State, items: list[Block]) -> list[Block]:

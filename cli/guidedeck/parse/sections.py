@@ -26,13 +26,11 @@ from dataclasses import dataclass, field
 
 from guidedeck.diagnostics import SourceLoc
 from guidedeck.models import OutlineItem, Question, Reveal, Scenario
+from guidedeck.parse.answers import CONTINUES, AnswerCards, Point, placeholder
 from guidedeck.parse.blocks import Block, Source
 
-ANSWER_BUDGET = 1_500
-"""Characters of answer text a scenario's back shows when its outline is too thin to teach."""
-THIN_OUTLINE = 3
-"""An outline with fewer items than this says too little alone: the answer's start is shown."""
-CONTINUES = "*… continues in the guide*"
+EXPLANATION_BUDGET = 1_500
+"""Characters of an explanation an excerpt keeps (see :func:`excerpt_of`)."""
 
 _SCENARIO = re.compile(r"^\W*(?:the\s+)?scenario\W*$", re.IGNORECASE)
 _CHALLENGE = re.compile(r"^\W*(?:the\s+)?(?:challenge|task)\W*$", re.IGNORECASE)
@@ -139,11 +137,11 @@ class SectionReader:
     setup: list[str] = field(default_factory=list)
     task: list[str] = field(default_factory=list)
     answer: list[str] = field(default_factory=list)
-    answer_headings: set[int] = field(default_factory=set)
-    """Indexes in ``answer`` of the headings (an excerpt never ends on one)."""
     headings: list[OutlineItem] = field(default_factory=list)
     steps: list[OutlineItem] = field(default_factory=list)
     labels: list[OutlineItem] = field(default_factory=list)
+    starts: dict[int, int] = field(default_factory=dict)
+    """Where each outline item (by ``id``) starts in ``answer``: the answer's points."""
     reveals: list[Reveal] = field(default_factory=list)
     told_apart: bool = False
     explicit: bool = False
@@ -171,9 +169,8 @@ class SectionReader:
             self.state, self.told_apart, self.explicit = TASK, True, True
         else:
             self.state, self.told_apart = ANSWER, True
-            self.headings.append(OutlineItem(self.loc(block.line), level, text))
+            self._point(self.headings, OutlineItem(self.loc(block.line), level, text))
             # in the excerpt a heading is a bold line: big headings crowd a phone screen
-            self.answer_headings.add(len(self.answer))
             self.answer.append(f"**{text}**")
 
     def block(self, block: Block) -> None:
@@ -188,15 +185,21 @@ class SectionReader:
             # where the author named the parts, a bold line inside them is theirs (a speaker,
             # a label), not the answer's first step
             self.state, self.told_apart = ANSWER, True
-            self.steps.append(OutlineItem(self.loc(block.line), 0, step))
+            self._point(self.steps, OutlineItem(self.loc(block.line), 0, step))
         elif self.state != ANSWER and not self.explicit and answer_label(block) is not None:
             self.state, self.told_apart = ANSWER, True
-            self.labels.append(OutlineItem(self.loc(block.line), 0, answer_label(block) or ""))
+            named = answer_label(block) or ""
+            self._point(self.labels, OutlineItem(self.loc(block.line), 0, named))
         elif self.state == ANSWER:
             label = label_title(block)
             if label is not None:
-                self.labels.append(OutlineItem(self.loc(block.line), 0, label))
+                self._point(self.labels, OutlineItem(self.loc(block.line), 0, label))
         self._put(self.src.lines(block.line, block.end))
+
+    def _point(self, outline: list[OutlineItem], item: OutlineItem) -> None:
+        """An answer point starts at the next block of the answer."""
+        outline.append(item)
+        self.starts[id(item)] = len(self.answer)
 
     def comparison(self, body: list[Block] | None = None) -> None:
         """A contrast (its own card): the answer starts here, unless the author named the
@@ -229,8 +232,9 @@ class SectionReader:
         if not self.explicit:
             self.state = ANSWER
 
-    def finish(self) -> Scenario:
-        """The section's scenario card (made even when its parts could not be told apart)."""
+    def finish(self) -> list[Scenario]:
+        """The section's cards: its question's, then its answer's parts (see
+        :mod:`guidedeck.parse.answers`); none when its answer is a placeholder or missing."""
         q = self.question
         setup, task = self.setup, self.task
         if not self.told_apart and setup:
@@ -240,37 +244,46 @@ class SectionReader:
                 "Challenge' or answer heading, bold step line, code runner or comparison); "
                 "its text is on the back only",
             )
-            self.answer, self.answer_headings, setup = setup, set(), []
-        elif not (setup or task or self.answer or self.reveals or self.headings or self.steps):
-            self.warn(q.loc, f"Question {q.number} has no text below its title; card shows it")
-        elif self.explicit and not (
-            self.answer or self.headings or self.steps or self.reveals or self.compared
-        ):
-            self.warn(
-                q.loc,
-                f"Question {q.number}: nothing marks where its answer starts (no heading, bold "
-                "step line, code runner or comparison after its set-up); its card has no answer",
-            )
+            self.answer, self.starts, setup = setup, {}, []
         outline = self.headings or self.steps or self.labels
-        has_text = len(self.answer_headings) < len(self.answer)
-        excerpt = (
-            excerpt_of(self.answer, headings=self.answer_headings)
-            if len(outline) < THIN_OUTLINE and has_text
-            else ""
-        )
-        return Scenario(
-            q.loc,
-            q,
-            "\n\n".join(setup),
-            "\n\n".join(task),
-            tuple(outline),
-            excerpt,
-            tuple(self.reveals),
-        )
+        titles = {self.starts.get(id(h)) for h in self.headings}
+        said = [b for n, b in enumerate(self.answer) if n not in titles]
+        if not self.reveals and not self.compared and placeholder(said):
+            self.warn(
+                self._answer_loc(outline), f"Question {q.number}: {self._missing(said)}; no card"
+            )
+            return []
+        cards = AnswerCards(q, "\n\n".join(setup), "\n\n".join(task), tuple(self.reveals))
+        return cards.make(self._points(outline))
+
+    def _missing(self, answer: list[str]) -> str:
+        """Why a section has no answer to show."""
+        said = " ".join(" ".join(answer).split())[:60]
+        if said:
+            return f"its answer is a placeholder ({said!r})"
+        if self.setup or self.task:
+            return ("nothing marks where its answer starts (no heading, bold step line, code "
+                    "runner or comparison after its set-up)")  # fmt: skip
+        return "it has no text below its title"
+
+    def _answer_loc(self, outline: list[OutlineItem]) -> SourceLoc:
+        return outline[0].loc if outline else self.question.loc
+
+    def _points(self, outline: list[OutlineItem]) -> list[Point]:
+        """The answer cut at its points (the text before the first, if any, leads)."""
+        starts = [self.starts.get(id(item), 0) for item in outline]
+        first = starts[0] if starts else len(self.answer)
+        points = [Point(None, tuple(self.answer[:first]))] if first else []
+        ends = [*starts[1:], len(self.answer)] if starts else []
+        points += [
+            Point(item, tuple(self.answer[a:b]))
+            for item, a, b in zip(outline, starts, ends, strict=True)
+        ]
+        return points
 
 
 def excerpt_of(
-    parts: list[str], budget: int = ANSWER_BUDGET, headings: Collection[int] = ()
+    parts: list[str], budget: int = EXPLANATION_BUDGET, headings: Collection[int] = ()
 ) -> str:
     """The first blocks of ``parts`` within ``budget`` characters, then a mark that the text goes
     on. Blocks are never cut, so no code block ends half-way; at least one block that is not a

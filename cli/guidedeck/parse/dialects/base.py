@@ -8,11 +8,9 @@ from typing import Protocol
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import Question, Quiz, Scenario
+from guidedeck.parse.answers import AnswerCards, Point, placeholder
 from guidedeck.parse.blocks import Block, Source
-from guidedeck.parse.sections import excerpt_of
 
-ANSWER_BUDGET = 4_000
-"""Characters of an answer a question card shows; longer ones are cut between blocks."""
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
@@ -45,12 +43,16 @@ class Context:
         if not answer:
             self.unanswered += 1
             return
+        if placeholder(answer):
+            said = " ".join(" ".join(answer).split())[:60]
+            self.diagnostics.append(Diagnostic.warning(
+                self.loc(line0), f"{plain(title)[:80]!r}: its answer is a placeholder "
+                f"({said!r}); no card"))  # fmt: skip
+            return
         question = Question(self.loc(line0), len(self.questions) + 1, plain(title), tags=tags)
         self.questions.append(question)
-        self.scenarios.append(
-            Scenario(
-                question.loc, question, body.strip(), "", (), excerpt_of(answer, ANSWER_BUDGET)
-            )
+        self.scenarios.extend(
+            AnswerCards(question, body.strip(), "").make([Point(None, tuple(answer))])
         )
 
 
@@ -102,7 +104,6 @@ def lines_of(ctx: Context, blocks: list[Block]) -> list[str]:
 
 
 __all__ = [
-    "ANSWER_BUDGET",
     "Context",
     "Dialect",
     "is_question",

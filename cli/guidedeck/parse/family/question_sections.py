@@ -57,7 +57,7 @@ def close(state: State) -> None:
     if section is None:
         return
     state.section_serial += 1
-    state.out.scenarios.append(section.finish())
+    state.out.scenarios.extend(section.finish())
 
 
 def _text(state: State, items: list[Block], i: int) -> int | None:

@@ -68,6 +68,8 @@ class State:
     """Nearest heading of each contrast, by ``id()`` (contrasts are frozen)."""
     pending: dict[str, object] = field(default_factory=dict)
     """A plugin's own state between blocks, under its rule's name."""
+    skip_kinds: set[str] = field(default_factory=set)
+    """Kinds of card the guide's front matter leaves out (``guidedeck: {skip: [fact]}``)."""
 
     def loc(self, line0: int, col: int = 1) -> SourceLoc:
         """Location of 0-based ``line0``."""
