@@ -116,30 +116,35 @@ def collections_of(files: Sequence[Path]) -> dict[Path, Path]:
     A collection is a folder of at least two such files (``questions/*.md``), or a folder of
     at least two folders holding one such file each (``questions/<slug>/en-US.mdx``): one
     deck, not one deck of one card per file. A folder counts only when every guide in it is
-    one question (a folder of guides is left alone)."""
+    one question (a folder of guides is left alone); its README (an index, an introduction)
+    goes with it."""
+    out: dict[Path, Path] = {}
+    for folder, members in _candidates(files).items():
+        if len(members) > 1 and _all_one_question(members):
+            readmes = [f for f in files if f.parent == folder and f.stem.lower() == "readme"]
+            out.update((f, folder) for f in [*members, *readmes])
+    return out
+
+
+def _candidates(files: Sequence[Path]) -> dict[Path, list[Path]]:
+    """The files of each folder that may be a collection (README files aside)."""
     by_parent: dict[Path, list[Path]] = defaultdict(list)
     for f in files:
-        if f.stem.lower() != "readme":  # a collection's README names it (and may index it)
+        if f.stem.lower() != "readme":
             by_parent[f.parent].append(f)
     candidates: dict[Path, list[Path]] = defaultdict(list)
     for parent, members in by_parent.items():
-        folder = parent if len(members) > 1 else parent.parent
-        candidates[folder].extend(members)
-    out: dict[Path, Path] = {}
-    for folder, members in candidates.items():
-        if len(members) < 2:
-            continue
-        texts = [_small_text(f) for f in members]
-        # told without the parser first: a rebuild from the cache never loads it
-        if all(t is not None and _looks_like_one_question(t) for t in texts) and all(
-            _one_question(f, t) for f, t in zip(members, texts, strict=True) if t is not None
-        ):
-            out.update((f, folder) for f in members)
-            # its README (an index, or an introduction) goes with it
-            out.update(
-                (f, folder) for f in files if f.parent == folder and f.stem.lower() == "readme"
-            )
-    return out
+        candidates[parent if len(members) > 1 else parent.parent].extend(members)
+    return candidates
+
+
+def _all_one_question(members: list[Path]) -> bool:
+    """Whether every file holds one question: told without the parser first, so a rebuild
+    from the cache never loads it, then by parsing."""
+    texts = [_small_text(f) for f in members]
+    if not all(t is not None and _looks_like_one_question(t) for t in texts):
+        return False
+    return all(_one_question(f, t) for f, t in zip(members, texts, strict=True) if t is not None)
 
 
 def _small_text(path: Path) -> str | None:
