@@ -129,6 +129,15 @@ DIALECT_UNITS = {
     + "x</details>\n\n",
     "lettered options": "#### Q?\n\n- A: one\n- B) two\n- [ ] three\n\n",
     "numbered headings": "1. ### What is asked in a numbered heading?\n\n    answer\n\n",
+    # issue #25's layouts
+    "labelled summaries": "## 1. How is this asked?\n\n<details><summary><b>Answer</b></summary>"
+    "\n\nBy a heading.\n\n</details>\n\n",
+    "labelled summaries without a question": "<details><summary>Answer</summary>\n\nx\n\n"
+    "</details>\n\n",
+    "output quizzes": "#### 1. What is the output?\n\n```js\nf()\n```\n\n- 1: a\n- 2: b\n\n"
+    "<details><summary>Answer</summary>\n\n##### Answer: 2\n\nWhy.\n\n</details>\n\n---\n\n",
+    "numbered option lines": "#### What prints?\n\n1: a\n2: b\n\nAnswer: 1\n\n---\n\n",
+    "answers by option text": "#### Which?\n\n1. true\n2. false\n\n**Answer: false**\n\n---\n\n",
 }
 """Constructs of the other conventions' plugins, each run against the linear-time check (CI's
 fixed examples once found one quadratic: a summary searched to the end of the text)."""
@@ -183,6 +192,20 @@ RUNS_OF_SPACES = {
     "spaces after an answer label": (
         "choice",
         lambda n: "# T\n\n#### Which one?\n\n- A: one\n- B: two\n\nAnswer" + " " * n + "!\n",
+    ),
+    "spaces before a labelled summary": (
+        "details",
+        lambda n: (
+            "# T\n\n### Why?" + " " * n + "\n\n<details><summary>Answer</summary>\n\n"
+            "Because.\n\n</details>\n"
+        ),
+    ),
+    "spaces between option lines": (
+        "details",
+        lambda n: (
+            "# T\n\n**Which?**\n\nA. one" + "\n" * n + "B. two\n\n<details><summary>"
+            "Answer</summary>\n\nA\n\n</details>\n"
+        ),
     ),
     "an unclosed tags comment": (
         "heading-answer",

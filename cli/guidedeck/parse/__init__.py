@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -49,31 +50,81 @@ def markdown() -> MarkdownIt:
 def _add_dialect(
     extracted: Extracted, path: str, source: Source, tree: list[Block], name: str
 ) -> None:
-    """Cards of the other convention the guide is written in (if any), beside the family's."""
+    """Cards of the other conventions the guide is written in (if any), beside the family's.
+
+    A file may mix conventions (a numbered list of questions, then a section of output
+    quizzes): every plugin that recognises questions reads, the one that recognises most
+    first, and an item's lines are read by one plugin only (nothing is carded twice)."""
     if name == "family":
         return
     ctx = Context(path, source, tree, extracted.title, _front_matter(tree))
     chosen = by_name(name)
-    if chosen is None:
-        scored = [(d.detect(ctx), -n, d) for n, d in enumerate(DIALECTS)]
-        best = max(scored, key=lambda s: (s[0], s[1]))
-        if best[0] == 0:
+    if chosen is not None:
+        ranked = [chosen]
+    else:
+        scored = sorted(((d.detect(ctx), -n, d) for n, d in enumerate(DIALECTS)),
+                        key=lambda s: (s[0], s[1]), reverse=True)  # fmt: skip
+        ranked = [d for score, _n, d in scored if score > 0]
+        if not ranked:
             _listed_questions(extracted, tree, path)
             return
-        chosen = best[2]
-    chosen.extract(ctx)
-    extracted.questions.extend(ctx.questions)
-    extracted.quizzes.extend(ctx.quizzes)
-    extracted.scenarios.extend(ctx.scenarios)
-    extracted.diagnostics.extend(ctx.diagnostics)
-    if ctx.unanswered:
-        extracted.diagnostics.append(
-            Diagnostic.warning(
-                SourceLoc(path, 1),
-                f"{ctx.unanswered} question(s) without an answer ({chosen.name} convention): "
-                "no card made for them",
-            )
-        )
+    claimed: list[tuple[int, int]] = []
+    for n, dialect in enumerate(ranked):
+        read = Context(path, source, tree, extracted.title, ctx.front_matter)
+        dialect.extract(read)
+        _take(extracted, read, claimed, primary=n == 0, name=dialect.name)
+
+
+def _take(
+    extracted: Extracted, read: Context, claimed: list[tuple[int, int]], *, primary: bool,
+    name: str,
+) -> None:  # fmt: skip
+    """A plugin's items whose lines no plugin before it read; the facts the family made of a
+    table in a question's own text (it is part of the question) are dropped."""
+    mine = [(s, e) for s, e in read.spans.items() if not _overlaps((s, e), claimed)]
+    if not primary and not mine:
+        return
+    ok = {s for s, _e in mine}
+
+    def kept(line: int) -> bool:
+        return line - 1 in ok or (primary and line - 1 not in read.spans)
+
+    extracted.questions.extend(q for q in read.questions if kept(q.loc.line))
+    extracted.quizzes.extend(q for q in read.quizzes if kept(q.loc.line))
+    extracted.scenarios.extend(s for s in read.scenarios if kept(s.question.loc.line))
+    spans = dict(mine)
+    extracted.diagnostics.extend(
+        d for d in read.diagnostics
+        if primary or any(s <= d.loc.line - 1 < spans[s] for s in spans)
+    )  # fmt: skip
+    _claim(claimed, mine)
+    prompts = [(s, e) for s, e in read.prompts if s in ok]
+    if prompts:
+        extracted.facts[:] = [f for f in extracted.facts
+                              if not any(s <= f.loc.line - 1 < e for s, e in prompts)]  # fmt: skip
+    extracted.diagnostics.extend(
+        Diagnostic.warning(SourceLoc(read.path, line + 1),
+                           f"a question without an answer ({name} convention): no card")
+        for line in (read.unanswered if primary else [])  # another plugin's guesses are no items
+    )  # fmt: skip
+
+
+def _overlaps(span: tuple[int, int], claimed: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` shares a line with one of ``claimed`` (kept sorted and merged, so the
+    test is a bisection: a file of many items stays linear)."""
+    at = bisect_left(claimed, (span[1], -1)) - 1
+    return at >= 0 and claimed[at][1] > span[0]
+
+
+def _claim(claimed: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    """Add ``spans`` to ``claimed``, sorted, overlapping ones merged."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted([*claimed, *spans]):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    claimed[:] = merged
 
 
 def _listed_questions(extracted: Extracted, tree: list[Block], path: str) -> None:

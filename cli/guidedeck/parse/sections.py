@@ -216,6 +216,13 @@ class SectionReader:
         if not body or not any(c.type == "heading" for c in body):
             self.state = resume
 
+    def hidden_answer(self) -> None:
+        """A ``<details>`` block: what it hides is the answer (unless the author named the
+        parts with headings: then the next heading moves on)."""
+        self.told_apart = True
+        if not self.explicit:
+            self.state = ANSWER
+
     def runner(self, block: Block) -> None:
         """A code runner: its exercise belongs where it stands, its tests on the back."""
         for child in block.children:

@@ -28,20 +28,28 @@ class Context:
     quizzes: list[Quiz] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    unanswered: int = 0
-    """Questions found without an answer: no card (one summary line says how many)."""
+    unanswered: list[int] = field(default_factory=list)
+    """Lines (0-based) of questions found without an answer: no card, a warning each."""
+    spans: dict[int, int] = field(default_factory=dict)
+    """The lines each item read stand on: its first line (0-based) -> the line after its last.
+    Where a file mixes conventions, a line is read by one plugin only."""
+    prompts: list[tuple[int, int]] = field(default_factory=list)
+    """Lines of a question's own text (a table there is part of the question, not a fact)."""
 
     def loc(self, line0: int) -> SourceLoc:
         """Location of 0-based ``line0``."""
         return SourceLoc(self.path, line0 + 1, 1)
 
     def question_card(
-        self, line0: int, title: str, body: str, answer: list[str], tags: tuple[str, ...] = ()
-    ) -> None:
-        """A question and its answer as a card: the question (and its own code) in front."""
+        self, line0: int, title: str, body: str, answer: list[str], tags: tuple[str, ...] = (),
+        end: int | None = None,
+    ) -> None:  # fmt: skip
+        """A question and its answer as a card: the question (and its own code) in front;
+        ``end``: the line after the item's last."""
+        self.spans[line0] = max(end or line0 + 1, line0 + 1)
         answer = [a for a in answer if a.strip()]
         if not answer:
-            self.unanswered += 1
+            self.unanswered.append(line0)
             return
         if placeholder(answer):
             said = " ".join(" ".join(answer).split())[:60]
@@ -71,9 +79,10 @@ class Dialect(Protocol):
 
 
 def plain(text: str) -> str:
-    """Inline Markdown/HTML as one line of text (tags dropped, links as their text)."""
+    """Inline Markdown/HTML as one line of text (tags dropped, links as their text, a stray
+    ``*`` left at either end by its source dropped)."""
     text = _LINK.sub(r"\1", _TAG.sub("", text))
-    return " ".join(text.replace("**", "").split())
+    return " ".join(text.replace("**", "").split()).strip(" *")
 
 
 def is_question(text: str) -> bool:

@@ -82,5 +82,6 @@ class HeadingAnswer:
                 f"**{b.text.strip()}**" if b.type == "heading" else ctx.src.lines(b.line, b.end)
                 for b in answer
             ]
+            last = max((b.end for b in [heading, *body, *answer]), default=heading.end)
             ctx.question_card(heading.line, heading.text, "\n\n".join(lines_of(ctx, body)), parts,
-                              tags)  # fmt: skip
+                              tags, end=last)  # fmt: skip

@@ -35,4 +35,5 @@ class NumberedHeadings:
         for item in self._items(ctx):
             heading, *rest = item.children
             answer = [b for b in rest if not (b.type == "paragraph" and _ONLY_LINK.match(b.text))]
-            ctx.question_card(heading.line, heading.text, "", lines_of(ctx, answer))
+            ctx.question_card(heading.line, heading.text, "", lines_of(ctx, answer),
+                              end=item.end)  # fmt: skip

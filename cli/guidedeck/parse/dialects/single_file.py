@@ -24,4 +24,4 @@ class SingleQuestionFile:
         subtitle = ctx.front_matter.get("subtitle")
         body = [b for b in ctx.tree if b.type != "front_matter"]
         front = str(subtitle) if isinstance(subtitle, str) else ""
-        ctx.question_card(0, title, front, lines_of(ctx, body))
+        ctx.question_card(0, title, front, lines_of(ctx, body), end=len(ctx.src.starts))

@@ -16,6 +16,8 @@ from guidedeck.parse.sections import SectionReader, is_runner
 
 QUESTION = re.compile(r"^question\s+(\d+)\s*[:.)\-\u2013\u2014]\s*(.+)$", re.IGNORECASE)
 _TYPE = re.compile(r"\*\*type:?\*\*:?\s*([^|*\n]+)", re.IGNORECASE)
+_DETAILS = re.compile(r"\s*<details\b", re.IGNORECASE)
+_DETAILS_END = re.compile(r"\s*</details\s*>\s*$", re.IGNORECASE)
 _CATEGORY = re.compile(r"\*\*category:?\*\*:?\s*([^|*\n]+)", re.IGNORECASE)
 
 
@@ -67,6 +69,10 @@ def _text(state: State, items: list[Block], i: int) -> int | None:
         return i + 1
     if block.type == "heading":
         section.heading(block, heading_level(block))
+    elif block.type == "html_block" and _DETAILS.match(block.token.content):
+        section.hidden_answer()  # <details><summary>Answer</summary>: what follows answers
+    elif block.type == "html_block" and _DETAILS_END.match(block.token.content):
+        pass  # the end of what it hid: markup, not text
     elif is_runner(block):
         section.runner(block)
     elif is_prose(block):
