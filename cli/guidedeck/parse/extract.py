@@ -80,23 +80,13 @@ def walk(
         if block.type == "html_block" and _SKIP.match(block.token.content):
             i = _skip(state, items, i + 1)
             continue
-        if block.type == "heading":
-            if heading_level(block) == 1 and not state.out.title:
-                state.out.title = block.text.strip()
-            state.heading = block.text.strip()
-        elif block.type == "front_matter":
-            _front_matter(state, block)
-        elif state.section is not None:
-            for inner in block.walk():
-                if inner.type == "fence":
-                    state.languages.add(inner.token.info, state.section.question)
+        _note_context(state, block)
         question = state.question
-        taken = i + 1
-        for rule in rules:
-            took = rule.block(state, items, i) if rule.block is not None else None
-            if took is not None:
-                taken = took
-                break
+        taken = next(
+            (took for rule in rules
+             if rule.block is not None and (took := rule.block(state, items, i)) is not None),
+            i + 1,
+        )  # fmt: skip
         state.visited.extend(Visited(b, state.heading, question) for b in items[i:taken])
         state.after_rule = block.type == "hr"
         i = taken
@@ -105,6 +95,21 @@ def walk(
             rule.finish(state)
     _skip_kinds(state)
     return state
+
+
+def _note_context(state: State, block: Block) -> None:
+    """What a block tells of where the walk stands: the title, the nearest heading, the front
+    matter, the code languages of the open question."""
+    if block.type == "heading":
+        if heading_level(block) == 1 and not state.out.title:
+            state.out.title = block.text.strip()
+        state.heading = block.text.strip()
+    elif block.type == "front_matter":
+        _front_matter(state, block)
+    elif state.section is not None:
+        for inner in block.walk():
+            if inner.type == "fence":
+                state.languages.add(inner.token.info, state.section.question)
 
 
 def _skip(state: State, items: list[Block], i: int) -> int:

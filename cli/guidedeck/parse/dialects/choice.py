@@ -76,6 +76,32 @@ def _correct(
     return hits[0] if len(hits) == 1 else None
 
 
+def _answer(
+    ctx: Context, items: list[Block], m: int, options: list[tuple[str, str, bool]]
+) -> tuple[int | None, list[str], int]:
+    """The answer after the options from ``items[m]`` on: a ticked box, or "Answer: X" in a
+    heading or a line (by letter, number or text); the explanation that follows it; and where
+    the question ends."""
+    correct = next((i for i, (_l, _t, ticked) in enumerate(options) if ticked), None)
+    explanation: list[str] = []
+    while m < len(items):
+        block = items[m]
+        if block.type == "hr" or (block.type == "heading" and not _ANSWER.search(block.text)):
+            break
+        text = block.text if block.type in ("heading", "paragraph") else ""
+        found = _ANSWER.search(text)
+        named = _correct(found, text, options) if correct is None and text else None
+        if named is not None:
+            correct = named
+            rest = text[found.end() :].strip(" *)\n") if found else ""
+            if rest and block.type == "paragraph":
+                explanation.append(rest)
+        elif block.type != "html_block" and correct is not None:
+            explanation.append(ctx.src.lines(block.line, block.end))
+        m += 1
+    return correct, explanation, m
+
+
 class MultipleChoice:
     """Collections such as "JavaScript questions" (``- A:``, ``#### Answer: D``) and skill
     assessments (``#### Q1.``, ``- [x]``)."""
@@ -105,27 +131,7 @@ class MultipleChoice:
             if options is None:
                 n = k
                 continue
-            # the answer: a ticked box, or "Answer: X" in a heading or a line after the options
-            correct = next((i for i, (_l, _t, ticked) in enumerate(options) if ticked), None)
-            explanation: list[str] = []
-            m = k + 1
-            while m < len(items):
-                block = items[m]
-                if block.type == "heading" and not _ANSWER.search(block.text):
-                    break
-                if block.type == "hr":
-                    break
-                text = block.text if block.type in ("heading", "paragraph") else ""
-                found = _ANSWER.search(text)
-                named = _correct(found, text, options) if correct is None and text else None
-                if named is not None:
-                    correct = named
-                    rest = text[found.end() :].strip(" *)\n") if found else ""
-                    if rest and block.type == "paragraph":
-                        explanation.append(rest)
-                elif block.type != "html_block" and correct is not None:
-                    explanation.append(ctx.src.lines(block.line, block.end))
-                m += 1
+            correct, explanation, m = _answer(ctx, items, k + 1, options)
             n = m
             if correct is None or not 0 <= correct < len(options):
                 unanswered.append(head.line)
