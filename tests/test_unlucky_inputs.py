@@ -447,3 +447,39 @@ def test_check_and_build_choose_the_same_inputs(tmp_path: Path) -> None:
     assert run("check", "--strict", str(tmp_path), "--out", str(tmp_path / "o"))[0] == 0
     code, output = run("build", "--strict", str(tmp_path), "--out", str(tmp_path / "o"))
     assert code == 0 and "1 of 1 package(s) written" in output
+
+
+STUCK = """
+import sys, time
+import guidedeck.entry as entry
+import guidedeck.prepare as prepare
+entry.GRACE = 1.0
+def stuck(*args, **kwargs):
+    try:
+        time.sleep(3600)
+    finally:
+        time.sleep(3600)  # an unwinding that never ends (a pool's lock, say)
+prepare.prepare = stuck
+sys.argv = ["guidedeck", *sys.argv[1:]]
+entry.run()
+"""
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_command_ends_even_if_its_unwinding_hangs(
+    sig: signal.Signals, code: int, tmp_path: Path
+) -> None:
+    """A signal raised inside a worker pool's locks once left a terminated build waiting
+    forever: past its grace period the command ends anyway, with its one line."""
+    (tmp_path / "guide.md").write_text(GOOD)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK, "build", str(tmp_path / "guide.md"), "--out",
+         str(tmp_path / "out"), "-j", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(sig)
+    _stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and re.match(r"(interrupted|terminated): ", lines[0]), stderr
