@@ -63,9 +63,9 @@ def _outline(card: Scenario) -> str:
     items = []
     for item in card.outline:
         here = ' gd-here" aria-current="step' if card.part and item.title == card.point else ""
-        key = f'<span class="gd-key"> — {inline_html(item.key)}</span>' if item.key else ""
-        if card.part:
-            key = ""
+        # the overview shows each point's key content; a part's card its own whole text
+        key = "" if card.part or not item.key else (
+            f'<span class="gd-key"> — {inline_html(item.key)}</span>')  # fmt: skip
         items.append(f'<li class="gd-level-{item.level}{here}">{inline_html(item.title)}{key}</li>')
     return f'<ol class="gd-outline">{"".join(items)}</ol>'
 

@@ -8,8 +8,9 @@ screen (SuperMemo's "20 rules": minimum information, but an answer to check). So
 - a longer answer keeps the question's card (the note the user has) as an overview: each
   *answer point* (a step heading, a bold step line, an answer label) with its key content (its
   first sentence, else its first list item or code line); and each point gets a card of its own
-  (``Step 2 of 4``), its whole text behind, split again between blocks (then sentences) where it
-  is still too long. An answer without points is cut into parts (``Part 2 of 3``) the same way;
+  ("Part 2 of 4 of the answer: Step 2 ..."), its whole text behind, split again between blocks
+  (then sentences) where it is still too long. An answer without points is cut into parts
+  (``Part 2 of 3``) the same way;
 - an answer that is a placeholder ("To be completed", "TBD", "TODO", "Coming soon") or empty
   makes no card.
 
@@ -20,6 +21,7 @@ a step later leaves every other step's note alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from guidedeck.models import OutlineItem, Question, Reveal, Scenario
@@ -103,10 +105,7 @@ def _only_pointers(block: str) -> bool:
 def key_content(point: Point) -> str:
     """What the overview shows of a point: the first sentence of its first prose, else its
     first list item, else its first line of code (as code); at most :data:`KEY_WORDS` words."""
-    for n, block in enumerate(point.blocks):
-        text = block.strip()
-        if n == 0 and point.item is not None:
-            text = _BOLD_LEAD.sub("", text, count=1) if text.startswith("**") else ""
+    for text in _said(point):
         if not text or text.startswith(("#", "|", "<")):
             continue
         opened = _FENCE.match(text)
@@ -242,15 +241,18 @@ class AnswerCards:
         return out
 
 
-def _has_content(point: Point) -> bool:
-    """Whether a point says more than its title."""
+def _said(point: Point) -> Iterator[str]:
+    """A point's blocks, stripped, its title taken off its first (a bold line or lead)."""
     for n, block in enumerate(point.blocks):
         text = block.strip()
         if n == 0 and point.item is not None and text.startswith("**"):
             text = _BOLD_LEAD.sub("", text, count=1)
-        if text:
-            return True
-    return False
+        yield text
+
+
+def _has_content(point: Point) -> bool:
+    """Whether a point says more than its title."""
+    return any(_said(point))
 
 
 __all__ = [
