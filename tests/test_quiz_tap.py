@@ -249,16 +249,151 @@ def test_desktop_tap_a_wrong_option(
         tab.close()
 
 
-def test_desktop_keys_pick_an_option(browser: Any, server: Server, quizzes: dict[str, Any]) -> None:
+def test_tab_then_enter_answers_with_the_focused_option(
+    browser: Any, server: Server, quizzes: dict[str, Any]
+) -> None:
+    """The keyboard path the README promises: Tab to an option, Enter answers with it."""
     card = quizzes["plain"][0]
     tab = Tab(browser)
     try:
         tab.page.goto(_desktop(server, card))
-        tab.page.keyboard.press("2")
+        tab.page.keyboard.press("Tab")
+        tab.page.keyboard.press("Tab")
+        assert tab.page.evaluate("document.activeElement.dataset.option") == "B"
+        tab.page.keyboard.press("Enter")
         tab.page.wait_for_function("window.calls.length > 0")
-        assert {o["shown"]: o["pressed"] for o in tab.options()}["B"] == "true"
+        assert tab.page.evaluate("window.calls") == ["ans"]
         tab.page.evaluate(f"_showQA({_js(card['back'])})")
-        assert {o["shown"]: o["chosen"] for o in tab.options()}["B"]
+        assert [o["shown"] for o in tab.options() if o["chosen"]] == ["B"]
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_an_option_reached_with_tab_is_the_choice_when_the_client_takes_enter(
+    browser: Any, server: Server, quizzes: dict[str, Any]
+) -> None:
+    """Anki desktop binds Enter and Space to its own Show Answer: the page never sees them.
+    The option focused with Tab is then the choice its back marks."""
+    card = quizzes["plain"][0]
+    tab = Tab(browser)
+    try:
+        tab.page.goto(_desktop(server, card))
+        for _ in range(3):
+            tab.page.keyboard.press("Tab")
+        pressed = [o["shown"] for o in tab.options() if o["pressed"] == "true"]
+        assert pressed == ["C"]
+        assert tab.page.evaluate("window.calls") == []  # focus alone shows nothing
+        tab.page.evaluate(f"_showQA({_js(card['back'])})")  # the client's own Show Answer
+        assert [o["shown"] for o in tab.options() if o["chosen"]] == ["C"]
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_no_letter_or_digit_key_is_taken(
+    browser: Any, server: Server, quizzes: dict[str, Any]
+) -> None:
+    """Clients bind letters and digits to their own shortcuts first (in Anki desktop, B opens
+    the Browser): the card takes none of them."""
+    card = quizzes["plain"][0]
+    tab = Tab(browser)
+    try:
+        tab.page.goto(_desktop(server, card))
+        tab.page.evaluate(
+            "window.defaults = []; document.addEventListener('keydown', "
+            "(e) => window.defaults.push(e.defaultPrevented))"
+        )
+        for key in ["1", "2", "a", "b", "h", "8"]:
+            tab.page.keyboard.press(key)
+        tab.page.wait_for_timeout(300)
+        assert tab.page.evaluate("window.calls") == []
+        assert tab.page.evaluate("window.defaults") == [False] * 6
+        assert all(o["pressed"] == "false" for o in tab.options())
+    finally:
+        tab.close()
+
+
+CLIENTS = {
+    # name: (what the client puts on its page, what a tap on an option must call)
+    "anki-desktop": ("window.pycmd = (c) => window.calls.push('pycmd:' + c);", ["pycmd:ans"]),
+    "ankiweb": (
+        "window.study = {drawAnswer: () => window.calls.push('study.drawAnswer')};",
+        ["study.drawAnswer"],
+    ),
+    "ankidroid-classic": (
+        "window.AnkiDroidJS = {}; "
+        "window.showAnswer = () => window.calls.push('signal:show_answer');",
+        ["signal:show_answer"],
+    ),
+    "ankidroid-study-screen": (
+        "globalThis.ankidroid = {}; "
+        "window.showAnswer = () => window.calls.push('ankidroid://show-answer');",
+        ["ankidroid://show-answer"],
+    ),
+    "ankimobile": (
+        "window.anki = {}; window.sendMessage2 = (a, b) => window.calls.push(a + ':' + b);",
+        ["ankitap:midCenter"],
+    ),
+    "no-flip": ("", []),
+}
+"""The documented way each client shows the answer, as cross-platform templates call it."""
+
+CLIENT = """<!doctype html>
+<html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{css}</style>
+<script>window.calls = []; {client}</script></head>
+<body class="card card1"><div id="qa">{front}</div>
+<script>
+function _showQA(markup) {{
+  var qa = document.getElementById("qa");
+  qa.innerHTML = markup;
+  Array.prototype.slice.call(qa.querySelectorAll("script")).forEach(function (old) {{
+    var s = document.createElement("script");
+    s.text = old.text;
+    old.parentNode.replaceChild(s, old);
+  }});
+}}
+</script></body></html>
+"""
+
+TAPPABLE = """
+() => [...document.querySelectorAll('.gd-option')].every((option) =>
+  [option, ...option.querySelectorAll('*')].every((el) => {
+    // AnkiMobile and AnkiDroid's study screen: a tap on an element (or inside one) that is a
+    // link, a button, has onclick or the class "tappable" is the page's, not the screen's
+    for (let node = el; node; node = node.parentElement) {
+      if (node.nodeName === 'A' || node.nodeName === 'BUTTON' || node.onclick
+          || node.classList.contains('tappable')) return true;
+      if (node === option) return false;
+    }
+    return false;
+  }))
+"""
+
+
+@pytest.mark.parametrize("client", list(CLIENTS))
+def test_each_client_is_asked_to_show_the_answer_its_own_way(
+    browser: Any, server: Server, quizzes: dict[str, Any], client: str
+) -> None:
+    card = quizzes["plain"][1]  # its question holds code: taps land inside it too
+    setup, expected = CLIENTS[client]
+    tab = Tab(browser)
+    try:
+        page = CLIENT.format(css=card["css"], client=setup, front=card["front"])
+        tab.page.goto(server.put(f"{client}.html", page))
+        assert tab.page.evaluate(TAPPABLE)
+        wrong = _wrong(card)
+        tab.page.click(f'.gd-option[data-key="{wrong}"] .gd-option-text')
+        tab.page.wait_for_timeout(400)
+        assert tab.page.evaluate("window.calls") == expected
+        # the front keeps the choice marked: where no flip happened, it is still there to see
+        assert [o["key"] for o in tab.options() if o["pressed"] == "true"] == [wrong]
+        # and the client's own Show Answer gives a back that marks it
+        tab.page.evaluate(f"_showQA({_js(card['back'])})")
+        marks = {o["key"]: o for o in tab.options()}
+        assert marks[wrong]["chosen"] and marks[card["answer"]]["correct"]
         assert tab.errors == []
     finally:
         tab.close()

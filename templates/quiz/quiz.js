@@ -1,4 +1,7 @@
-// guidedeck quiz cards: tap an option on the front, see it marked on the back.
+// guidedeck quiz cards: tap an option on the front, see it marked on the back. With a keyboard,
+// Tab reaches the options and Enter or Space answers with the focused one (in Anki desktop, its
+// own Show Answer keys, which then show a back that marks it). No other key is taken: clients
+// bind letters and digits to their own shortcuts first.
 // Included in both quiz templates. Without JavaScript, or where nothing can be stored, the card
 // stays the static one: every change below is made by this script, none by CSS alone.
 //
@@ -46,12 +49,18 @@
     }
   }
 
+  // Each client's documented way to show the answer, in the order cross-platform templates
+  // test for them. Where none applies (an older client, the preview), the front keeps the
+  // choice marked and the client's own Show Answer gives a back that marks it.
   function showAnswer() {
     try {
-      if (typeof window.pycmd === "function") { window.pycmd("ans"); return; }        // desktop
-      if (typeof window.showAnswer === "function") { window.showAnswer(); return; }  // AnkiDroid
-      if (window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.cb) {
-        window.webkit.messageHandlers.cb.postMessage("ans");                          // AnkiMobile
+      if (typeof window.pycmd === "function") { window.pycmd("ans"); return; }           // Anki desktop
+      if (window.study && typeof window.study.drawAnswer === "function") {
+        window.study.drawAnswer(); return;                                                // AnkiWeb
+      }
+      if (typeof window.showAnswer === "function") { window.showAnswer(); return; }     // AnkiDroid
+      if (window.anki && typeof window.sendMessage2 === "function") {
+        window.sendMessage2("ankitap", "midCenter");                                      // AnkiMobile
       }
     } catch (e) { /* the learner can still show the answer the usual way */ }
   }
@@ -69,6 +78,14 @@
   });
   var keys = items.map(function (li) { return li.getAttribute("data-key"); });
   var back = card.classList.contains("gd-back");
+
+  function byKeyboard(el) {
+    try {
+      return el.matches(":focus-visible");
+    } catch (e) {
+      return true; // a client without :focus-visible: a focused option is still a choice
+    }
+  }
 
   function arrange(order) {
     // show the options in ``order`` (original letters), lettered A, B, C... as displayed
@@ -101,34 +118,34 @@
     var record = { id: id, order: order, choice: null };
     save(record);
     var chosen = false;
-    var choose = function (li) {
-      if (chosen) { return; }
-      chosen = true;
+    var mark = function (li) {
       items.forEach(function (other) { other.setAttribute("aria-pressed", String(other === li)); });
       record.choice = li.getAttribute("data-key");
       save(record);
+    };
+    var choose = function (li) {
+      if (chosen) { return; }
+      chosen = true;
+      mark(li);
       window.setTimeout(showAnswer, 150); // long enough to see the press
     };
     items.forEach(function (li) {
       li.setAttribute("role", "button");
       li.setAttribute("tabindex", "0");
       li.setAttribute("aria-pressed", "false");
-      li.addEventListener("click", function () { choose(li); });
+      // AnkiMobile and AnkiDroid's study screen treat a tap on anything else as a tap on the
+      // screen (which may show the answer or grade the card): these mark the option as tappable
+      li.classList.add("tappable");
+      li.onclick = function () { choose(li); };
       li.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); choose(li); }
       });
-    });
-    if (document.querySelectorAll(".gd-quiz:not(.gd-back)").length === 1) {
-      // one card on the page (a reviewer, not a preview): keys 1-8 or A-H pick an option
-      document.addEventListener("keydown", function (event) {
-        if (event.ctrlKey || event.metaKey || event.altKey) { return; }
-        var k = (event.key || "").toUpperCase();
-        var n = "12345678".indexOf(k);
-        if (n === -1 && k.length === 1) { n = "ABCDEFGH".indexOf(k); }
-        var li = n >= 0 ? list.querySelector('[data-option="' + String.fromCharCode(65 + n) + '"]') : null;
-        if (li) { event.preventDefault(); choose(li); }
+      // Anki desktop takes Enter and Space for its own Show Answer before the page sees them:
+      // an option reached with Tab is the choice, so that key shows a back that marks it
+      li.addEventListener("focus", function () {
+        if (!chosen && byKeyboard(li)) { mark(li); }
       });
-    }
+    });
     return;
   }
 
