@@ -144,7 +144,7 @@ def test_cards_at_phone_width(browser: Any, site: Path, kind: str, mode: str) ->
     with tab as page:
         if mode == "night":
             page.click("#pv-night")
-        page.click(f'[data-pv-kind="{kind}"]')
+        page.select_option("#pv-filter", kind)
         page.locator(".pv-card:not([hidden])").first.scroll_into_view_if_needed()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"preview-{kind}-{mode}.png"))
@@ -172,7 +172,7 @@ def test_cards_at_phone_width(browser: Any, site: Path, kind: str, mode: str) ->
 
 def test_a_long_code_block_scrolls_sideways_by_itself(browser: Any, site: Path) -> None:
     with Page(browser, url(site, SAMPLE_PAGE)) as page:
-        page.click('[data-pv-kind="scenario"]')
+        page.select_option("#pv-filter", "scenario")
         wide = page.locator("pre.gd-code").filter(has_text="OOMKilled").first
         wide.scroll_into_view_if_needed()
         wide.evaluate("pre => { pre.scrollLeft = 200; }")
@@ -204,13 +204,13 @@ def visible_kinds(page: Any) -> list[str]:
 def test_kind_filter(browser: Any, site: Path) -> None:
     with Page(browser, url(site, SAMPLE_PAGE)) as page:
         assert len(visible_kinds(page)) == 26
-        page.click('[data-pv-kind="quiz"]')
+        page.select_option("#pv-filter", "quiz")
         assert visible_kinds(page) == ["quiz"] * 4
-        assert page.text_content("#pv-count") == "4 of 26 cards"
-        assert page.get_attribute('[data-pv-kind="quiz"]', "aria-pressed") == "true"
-        page.click('[data-pv-kind="fact"]')
+        assert page.text_content("#pv-count") == "4 of 26"
+        assert page.input_value("#pv-filter") == "quiz"
+        page.select_option("#pv-filter", "fact")
         assert visible_kinds(page) == ["fact"] * 12
-        page.click('[data-pv-kind=""]')
+        page.select_option("#pv-filter", "")
         assert len(visible_kinds(page)) == 26
 
 
@@ -224,14 +224,14 @@ def test_search(browser: Any, site: Path) -> None:
         assert 0 < len(matching) < 26 and "quiz" in matching
         page.fill("#pv-search", "SIGTERM")  # case does not matter
         assert visible_kinds(page) == matching
-        assert page.text_content("#pv-count") == f"{len(matching)} of 26 cards"
-        page.click('[data-pv-kind="quiz"]')
+        assert page.text_content("#pv-count") == f"{len(matching)} of 26"
+        page.select_option("#pv-filter", "quiz")
         assert visible_kinds(page) == [k for k in matching if k == "quiz"]  # both apply
         page.fill("#pv-search", "no card says this")
         assert visible_kinds(page) == []
-        assert page.text_content("#pv-count") == "0 of 26 cards"
+        assert page.text_content("#pv-count") == "0 of 26"
         page.fill("#pv-search", "")
-        page.click('[data-pv-kind=""]')
+        page.select_option("#pv-filter", "")
         assert len(visible_kinds(page)) == 26
 
 
@@ -326,3 +326,126 @@ def test_preview_shows_the_id_the_note_really_has(tmp_path: Path) -> None:
     assert html.escape(quiz_id) in page
     assert "which-protocol-guarantees" not in page  # the new key is not its ID
     assert all(html.escape(i) in page for i in ids if "/quiz/" in i)  # quizzes carry their ID
+
+
+STYLES = """
+([detail, only]) => {
+  const skip = new Set(['width', 'height', 'inline-size', 'block-size', 'perspective-origin',
+                        'transform-origin']);  // sizes follow the frame's width, checked apart
+  const digest = (text) => {  // FNV-1a: the pages are compared by digest, in detail on a mismatch
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  };
+  const cards = [...document.querySelectorAll('.card')];
+  return (only === null ? cards : [cards[only]]).map((card) =>
+    [...card.querySelectorAll('*')]
+      .filter((el) => el.nodeName !== 'SCRIPT' && el.id !== 'content')
+      .map((el) => {
+        const style = getComputedStyle(el);
+        const names = [...style].filter((name) => !skip.has(name)
+          // a custom property never set computes to the empty (guaranteed-invalid) value
+          && !(name.startsWith('--') && style.getPropertyValue(name) === '')).sort();
+        const values = names.map((name) => [name, style.getPropertyValue(name)]);
+        return [el.nodeName + '.' + el.className,
+                detail ? Object.fromEntries(values) : digest(JSON.stringify(values))];
+      }));
+}
+"""
+"""JavaScript: every computed style of every element inside each card, in document order (a
+digest per element, or with ``detail`` the styles themselves; of the ``only``-th card alone
+when given)."""
+
+
+def _differences(here: list[Any], there: list[Any]) -> list[str]:
+    """Where two cards' elements compute different styles (given in detail)."""
+    out = [f"{len(here)} elements != {len(there)}"] if len(here) != len(there) else []
+    for (name, mine), (_, theirs) in zip(here, there, strict=False):
+        for k in sorted(set(mine) | set(theirs)):
+            if mine.get(k) != theirs.get(k):
+                out.append(f"{name} {k}: {mine.get(k)!r} != {theirs.get(k)!r}")
+    return out
+
+
+@pytest.mark.parametrize("mode", ["light", "night"])
+def test_the_preview_styles_no_element_of_a_card(
+    browser: Any, site: Path, mode: str, tmp_path: Path
+) -> None:
+    """Each card in the preview computes, element by element, the styles the same card has
+    in Anki's page shell (AnkiDroid's: the card's HTML in a body of class ``card``), at the
+    same width: the preview's own style names only its own chrome."""
+    from tests.test_quiz_tap import ANKIDROID, Server
+
+    page = Page(browser, url(site, SAMPLE_PAGE))
+    with page as tab:
+        if mode == "night":
+            tab.click("#pv-night")
+        inner = tab.eval_on_selector(".pv-phone > .card", "c => c.getBoundingClientRect().width")
+        css = tab.eval_on_selector("head style", "s => s.textContent")
+        # each side as the page holds it before any script ran
+        sides = tab.evaluate(
+            """(text) => [...new DOMParser().parseFromString(text, 'text/html')
+                .querySelectorAll('.pv-card')].map((a) => [a.dataset.kind,
+                  a.querySelector('.pv-front .card').innerHTML,
+                  a.querySelector('.pv-back .card').innerHTML])""",
+            (site / SAMPLE_PAGE).read_text(encoding="utf-8"),
+        )
+        previewed = tab.evaluate(STYLES, [False, None])
+        assert len(previewed) == 2 * len(sides) == 52
+        card_css = css[css.index("/* guidedeck card style") :]
+        shell = browser.new_page(viewport={"width": round(inner), "height": VIEWPORT["height"]})
+        server = Server(tmp_path)
+        try:
+            problems: dict[str, list[str]] = {}
+            for n, (kind, front, back) in enumerate(sides):
+                for side, markup in (("front", front), ("back", back)):
+                    night = "night_mode" if mode == "night" else ""
+                    shell.goto(server.put(f"{n}-{side}.html", ANKIDROID.format(
+                        css=card_css, side=markup, night=night)))  # fmt: skip
+                    position = 2 * n + (side == "back")
+                    if shell.evaluate(STYLES, [False, None])[0] != previewed[position]:
+                        (here,) = tab.evaluate(STYLES, [True, position])
+                        (there,) = shell.evaluate(STYLES, [True, None])
+                        problems[f"{kind} {n} {side}"] = _differences(here, there)[:5]
+            assert problems == {}
+        finally:
+            shell.close()
+            server.close()
+
+
+def test_a_tap_on_a_quiz_in_the_preview_shows_its_back(browser: Any, site: Path) -> None:
+    with Page(browser, url(site, SAMPLE_PAGE)) as page:
+        page.select_option("#pv-filter", "quiz")
+        first, second = page.locator(".pv-card:not([hidden])").all()[:2]
+        answer = first.locator(".pv-back .gd-option-label, .pv-back .gd-answer-letter").first
+        assert answer.count() == 1
+        back_before = second.locator(".pv-back").inner_html()
+        first.locator('.pv-front .gd-option[data-option="A"]').click()
+        back = first.locator(".pv-back")
+        back.locator(".gd-verdict").wait_for()
+        chosen = back.locator(".gd-option[data-chosen]")
+        correct = back.locator(".gd-option[data-correct]")
+        assert chosen.count() == 1 and correct.count() == 1
+        assert chosen.get_attribute("data-option") == "A"
+        assert back.locator(".gd-verdict").inner_text().startswith(("✓", "✗"))
+        assert second.locator(".pv-back").inner_html() == back_before  # only the tapped card
+        # the back is brought into view below the sticky bar
+        top = back.evaluate("el => el.getBoundingClientRect().top")
+        bar = page.eval_on_selector(".pv-bar", "el => el.getBoundingClientRect().bottom")
+        assert bar <= top < VIEWPORT["height"]
+        page.screenshot(path=str(ARTIFACTS / "preview-quiz-tapped.png"))
+
+
+def test_the_toolbar_is_small_and_its_controls_easy_to_tap(browser: Any, site: Path) -> None:
+    for name in (SAMPLE_PAGE, "index.html"):
+        with Page(browser, url(site, name)) as page:
+            bar = page.eval_on_selector(".pv-bar", "el => el.getBoundingClientRect().height")
+            assert bar <= 0.15 * VIEWPORT["height"], (name, bar)
+            targets = page.eval_on_selector_all(
+                ".pv-bar a, .pv-bar button, .pv-bar select, .pv-bar input",
+                "els => els.map((el) => [el.id || el.textContent, el.getBoundingClientRect().width,"
+                " el.getBoundingClientRect().height])",
+            )
+            assert name == "index.html" or len(targets) == 4
+            for target, width, height in targets:
+                assert width >= 44 and height >= 44, (name, target, width, height)

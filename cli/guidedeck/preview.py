@@ -216,7 +216,7 @@ def _banner(problems: Sequence[Diagnostic]) -> str:
     items = "".join(f'<li class="pv-{d.severity.value}">{e(str(d))}</li>' for d in problems[:200])
     more = f"<li>… and {len(problems) - 200} more</li>" if len(problems) > 200 else ""
     return (
-        f'<aside class="pv-problems" role="status"><h2>{len(problems)} problem(s) in the '
+        f'<aside class="pv-problems" role="status" lang="en"><h2>{len(problems)} problem(s) in the '
         f"guides</h2><ul>{items}{more}</ul></aside>"
     )
 
@@ -225,33 +225,40 @@ def deck_page(deck: PreviewDeck, live: Live | None = None) -> str:
     """The HTML page of one deck: controls, then every card's front and back."""
     e = html.escape
     kinds = [k for k in KINDS.kinds() if any(c.kind == k for c in deck.cards)]
-    buttons = ['<button type="button" data-pv-kind="" aria-pressed="true">All</button>']
-    buttons += [
-        f'<button type="button" data-pv-kind="{k.value}" aria-pressed="false">'
-        f"{k.value.capitalize()}</button>"
-        for k in kinds
-    ]
-    articles = []
-    for n, card in enumerate(deck.cards, start=1):
-        articles.append(
-            f'<article class="pv-card" data-kind="{card.kind.value}" id="card-{n}">'
-            f'<p class="pv-meta"><span class="pv-kind">{card.kind.value}</span> · '
-            f'<span class="pv-source">{e(card.source)}</span></p><div class="pv-sides">'
-            f'<section class="pv-side pv-front"><h2>Front</h2><div class="pv-phone">'
-            f'<div class="card">{card.front}</div></div></section>'
-            f'<section class="pv-side pv-back"><h2>Back</h2><div class="pv-phone">'
-            f'<div class="card">{card.back}</div></div></section></div></article>'
-        )
+    choices = ['<option value="">All kinds</option>']
+    choices += [f'<option value="{k.value}">{k.value.capitalize()}</option>' for k in kinds]
+    articles = [_article(n, card) for n, card in enumerate(deck.cards, start=1)]
+    # one line of title and one of controls: the sticky bar stays a small part of a phone screen
     body = (
-        f'<header class="pv-bar"><a href="index.html">All decks</a><h1>{e(deck.name)}</h1>'
+        f'<header class="pv-bar" lang="en"><div class="pv-title">'
+        f'<a class="pv-up" href="index.html" aria-label="All decks">&lsaquo; Decks</a>'
+        f'<h1 title="{e(deck.name)}">{e(deck.name)}</h1>'
+        f'<button type="button" id="pv-night" aria-pressed="false" aria-label="Night mode" '
+        f'title="Night mode">☾</button></div>'
         f'<div class="pv-controls" role="toolbar" aria-label="Show cards">'
-        f'<button type="button" id="pv-night" aria-pressed="false">Night mode</button>'
-        f"{''.join(buttons)}"
+        f'<select id="pv-filter" aria-label="Card kind">{"".join(choices)}</select>'
         f'<input id="pv-search" type="search" placeholder="Search" aria-label="Search cards">'
         f'<span id="pv-count" class="pv-count" aria-live="polite"></span></div></header>'
         f'<main class="pv-main">{"".join(articles)}</main>'
     )
     return _page(deck.name, body, script=True, live=live)
+
+
+def _article(n: int, card: PreviewCard) -> str:
+    e = html.escape
+    # a back that runs a script (a quiz marking the option tapped on its front) is kept unrun
+    # too, so that a tap on the front can show that back again, as a client flips to it
+    again = f'<template class="pv-back-source">{card.back}</template>'
+    again = again if "<script" in card.back else ""
+    return (
+        f'<article class="pv-card" data-kind="{card.kind.value}" id="card-{n}">'
+        f'<p class="pv-meta" lang="en"><span class="pv-kind">{card.kind.value}</span> · '
+        f'<span class="pv-source">{e(card.source)}</span></p><div class="pv-sides">'
+        f'<section class="pv-side pv-front"><h2 lang="en">Front</h2><div class="pv-phone">'
+        f'<div class="card">{card.front}</div></div></section>'
+        f'<section class="pv-side pv-back"><h2 lang="en">Back</h2><div class="pv-phone">'
+        f'<div class="card">{card.back}</div></div>{again}</section></div></article>'
+    )
 
 
 def index_page(decks: Sequence[PreviewDeck], live: Live | None = None) -> str:
@@ -274,7 +281,7 @@ def index_page(decks: Sequence[PreviewDeck], live: Live | None = None) -> str:
         else ('<p class="pv-empty">No cards.</p>')
     )
     body = (
-        '<header class="pv-bar"><h1>guidedeck preview</h1></header>'
+        '<header class="pv-bar" lang="en"><h1>guidedeck preview</h1></header>'
         f'<main class="pv-main">{listing}</main>'
     )
     return _page("guidedeck preview", body, script=False, live=live)
