@@ -58,10 +58,19 @@ def _inputs(paths: Sequence[Path], strict: bool, dialect: str | None = None) -> 
     from guidedeck.diagnostics import Severity
     from guidedeck.inputs import resolve
 
+    _say_default(paths)
     inputs = resolve(paths, dialect)
     if any(d.severity is Severity.ERROR for d in inputs.problems):
         report_diagnostics(inputs.problems, strict)
     return inputs
+
+
+def _say_default(paths: Sequence[Path]) -> None:
+    """With no paths, say which of the defaults the command works on (one rule, inputs.py)."""
+    if not paths:
+        from guidedeck.inputs import default_source
+
+        click.echo(f"using {default_source().said}", err=True)
 
 
 def report_diagnostics(diagnostics: Sequence[Diagnostic], strict: bool) -> None:
@@ -321,6 +330,7 @@ def serve_command(
     from guidedeck.serve import Options, Server
 
     _check_out(out, writing=write_decks)
+    _say_default(paths)
     options = Options(paths, out, strict, dialect, not no_cache, write_decks)
 
     def ready(url: str) -> None:
@@ -335,6 +345,27 @@ def serve_command(
         raise GuideError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+
+@main.command(name="init")
+@click.argument(
+    "folder", required=False, type=click.Path(file_okay=False), callback=_as_paths, default="."
+)
+def init_command(folder: Path) -> None:
+    """Write FOLDER/decks.yaml for the guides in FOLDER (default: here), with a comment on
+    every key, and the line .gitattributes needs to merge lock files. Overwrites nothing."""
+    from guidedeck.starter import init
+
+    if not folder.is_dir():
+        raise GuideError(f"{folder}: no such folder")
+    started = init(folder)
+    if started.wrote_config:
+        click.echo(f"wrote {started.config} ({started.packages} package(s)); "
+                   f"`guidedeck build` in {folder} now builds what it lists")  # fmt: skip
+    else:
+        click.echo(f"{started.config} exists: left as it is")
+    said = "added the lock files' merge line to" if started.wrote_attributes else "already in"
+    click.echo(f"{said} {started.attributes}")
 
 
 @main.command(name="push")

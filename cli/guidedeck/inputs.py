@@ -1,11 +1,12 @@
 """Which packages a command works on: one rule for ``check``, ``list``, ``build``, ``preview``
 and ``push``, so that ``check --strict`` passing means ``build`` will too.
 
-The rule: with no paths, the default source folder (``./deck_source``, else the sample shipped
-with guidedeck). A folder holding a ``decks.yaml`` is built as that file describes; any other
-folder gives one package per guide found in it, and a file one package of its own. Packages
-named after their guides get distinct file names when two guides share a name (``en/guide.md``
-and ``de/guide.md``); two packages that would still write one file are refused, naming both.
+The rule: with no paths, the folder's own ``./decks.yaml``, else ``./deck_source/``, else the
+sample shipped with guidedeck (the command says which). A folder holding a ``decks.yaml`` is
+built as that file describes; any other folder gives one package per guide found in it, and a
+file one package of its own. Packages named after their guides get distinct file names when two
+guides share a name (``en/guide.md`` and ``de/guide.md``); two packages that would still write
+one file are refused, naming both.
 """
 
 from __future__ import annotations
@@ -43,18 +44,32 @@ class Inputs:
         return list(dict.fromkeys(p for c in self.packages for p in c.guides))
 
 
-def default_source() -> Path:
-    """``./deck_source`` when there is one, else the sample shipped with guidedeck."""
+@dataclass(frozen=True, slots=True)
+class DefaultSource:
+    """What a command works on when it is given no paths, and how to say so."""
+
+    path: Path
+    said: str
+
+
+def default_source() -> DefaultSource:
+    """``./decks.yaml`` when there is one, else ``./deck_source/``, else guidedeck's sample."""
     from guidedeck.resources import data_dir
 
-    local = Path("deck_source")
-    return local if local.is_dir() else data_dir("deck_source")
+    if Path(CONFIG_NAME).is_file():
+        return DefaultSource(Path(), f"./{CONFIG_NAME}")
+    if Path("deck_source").is_dir():
+        return DefaultSource(Path("deck_source"), "./deck_source/")
+    return DefaultSource(
+        data_dir("deck_source"),
+        f"guidedeck's sample guide (no ./{CONFIG_NAME} or ./deck_source/ here)",
+    )
 
 
 def resolve(paths: Sequence[Path], dialect: str | None = None) -> Inputs:
     """The packages for ``paths`` (or the default source folder), by the one rule above;
     ``dialect`` (``--dialect``) overrides every package's."""
-    roots = tuple(paths) or (default_source(),)
+    roots = tuple(paths) or (default_source().path,)
     packages: list[PackageConfig] = []
     problems: list[Diagnostic] = []
     loose: list[Path] = []
