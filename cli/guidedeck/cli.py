@@ -213,7 +213,8 @@ def _listed(inputs: Inputs, kind: str | None) -> tuple[list[Card], list[Diagnost
             if path in seen:
                 continue
             seen.add(path)
-            ready = prepare(path, c.kinds, c.tags, False, c.shuffle, c.dialect, c.root, True)
+            ready = prepare(path, c.kinds, c.tags, False, c.shuffle, c.dialect, c.root,
+                            c.link_of(path), models=True)  # fmt: skip
             diagnostics.extend(ready.diagnostics)
             cards.extend(m for m in ready.models if kind is None or m.kind == kind)
     return cards, diagnostics

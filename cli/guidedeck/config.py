@@ -6,6 +6,7 @@ Every problem is collected with the YAML line it sits on and reported together, 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from guidedeck.guides import read_bounded
 from guidedeck.models import CardKind
 
 DEFAULT_PREFIX = "Interview Guides"
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 CONFIG_NAME = "decks.yaml"
 MAX_CONFIG_BYTES = 1024 * 1024
 NAME_BYTES = 120
@@ -72,6 +74,19 @@ class PackageConfig:
     root: Path | None = None
     """The folder its guides' images must be in: that of its decks.yaml, or the folder given
     on the command line (None: each guide's own folder)."""
+    source_url: str | None = None
+    """``source_url``: where a card's source links, ``{path}`` (the guide's path from the
+    folder of decks.yaml) and ``{anchor}`` (its section's heading anchor) filled in."""
+
+    def link_of(self, guide: Path) -> str | None:
+        """The link of ``guide``'s cards with ``{path}`` filled in (``{anchor}`` still to be)."""
+        if self.source_url is None or self.root is None:
+            return None
+        from urllib.parse import quote
+
+        inside = guide.is_relative_to(self.root)
+        where = guide.relative_to(self.root).as_posix() if inside else guide.name
+        return self.source_url.replace("{path}", quote(where))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +188,21 @@ class _Reader:
             return None
         return name
 
+    def source_url(self, node: yaml.Node) -> str | None:
+        """``source_url: https://host/{path}#{anchor}``: where cards link back to the guide."""
+        url = self.string(node, "source_url")
+        if url is None:
+            return None
+        if not url.startswith(("https://", "http://")):
+            self.fail(node, "source_url must start with https:// (or http://)")
+            return None
+        unknown = set(_PLACEHOLDER.findall(url)) - {"{path}", "{anchor}"}
+        if unknown or any(c in url for c in '"<>\n'):
+            self.fail(node, f"source_url may hold only {{path}} and {{anchor}} (found "
+                      f"{', '.join(sorted(unknown)) or 'a quote or angle bracket'})")  # fmt: skip
+            return None
+        return url
+
     def kinds(self, node: yaml.Node) -> tuple[CardKind, ...]:
         known = {k.value: k for k in all_kinds()}
         if not isinstance(node, (yaml.SequenceNode, yaml.ScalarNode)):
@@ -222,10 +252,12 @@ def load(path: Path) -> DeckConfig:
     tags: tuple[str, ...] = ()
     shuffle = False
     dialect = "auto"
+    source_url: str | None = None
     if "defaults" in top:
         defaults = reader.mapping(
-            top["defaults"], "defaults", {"deck_prefix", "kinds", "tags", "quiz", "dialect"}
-        )
+            top["defaults"], "defaults",
+            {"deck_prefix", "kinds", "tags", "quiz", "dialect", "source_url"},
+        )  # fmt: skip
         if "deck_prefix" in defaults:
             prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
             problem = deck_name_problem(prefix)
@@ -239,6 +271,8 @@ def load(path: Path) -> DeckConfig:
             shuffle = reader.quiz(defaults["quiz"], shuffle)
         if "dialect" in defaults:
             dialect = reader.dialect(defaults["dialect"]) or dialect
+        if "source_url" in defaults:
+            source_url = reader.source_url(defaults["source_url"])
 
     packages: list[PackageConfig] = []
     outputs: dict[str, yaml.Node] = {}
@@ -251,7 +285,7 @@ def load(path: Path) -> DeckConfig:
             entry = reader.mapping(
                 node,
                 "a package",
-                {"output", "guides", "deck", "kinds", "tags", "quiz", "dialect"},
+                {"output", "guides", "deck", "kinds", "tags", "quiz", "dialect", "source_url"},
             )
             if not entry:
                 continue
@@ -301,6 +335,9 @@ def load(path: Path) -> DeckConfig:
                     shuffle=reader.quiz(entry["quiz"], shuffle) if "quiz" in entry else shuffle,
                     dialect=(reader.dialect(entry["dialect"]) if "dialect" in entry else None)
                     or dialect,
+                    source_url=reader.source_url(entry["source_url"])
+                    if "source_url" in entry
+                    else source_url,
                 )
             )
     if reader.problems:

@@ -19,6 +19,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import sqlite3
 import tempfile
 import time
@@ -220,8 +221,12 @@ def deck_entry(note: DeckNote) -> NoteEntry:
     )  # fmt: skip
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _source_name(note: DeckNote) -> str:
-    return html.unescape(note.fields.get("Source", ""))
+    # the guide's file name, also where the source is a link to its section (source_url)
+    return html.unescape(_TAG.sub("", note.fields.get("Source", "")))
 
 
 @dataclass

@@ -99,6 +99,7 @@ def prepare(
     shuffle: bool = False,
     dialect: str = "auto",
     root: Path | None = None,
+    link: str | None = None,
     models: bool = False,
     data: bytes | None = None,
 ) -> Prepared:
@@ -113,8 +114,9 @@ def prepare(
     if models:
         out.models = tuple(cards)
     media = Media(path.parent, root or path.parent)
+    links = section_links(link, read.result.headings)
     for card, (key, pos) in zip(cards, card_keys(guide, cards), strict=True):
-        fields = render(card, guide, shuffle=shuffle, media=media)
+        fields = render(card, guide, shuffle=shuffle, media=media, link=links(card.loc.line))
         card_tags = note_tags(guide, card, tags)
         out.cards.append(
             RenderedCard(
@@ -128,6 +130,30 @@ def prepare(
         out.diagnostics = tuple(sorted([*out.diagnostics, *media.problems],
                                        key=lambda d: (d.loc.line, d.loc.col)))  # fmt: skip
     return out
+
+
+def section_links(
+    link: str | None, headings: Sequence[tuple[int, str]]
+) -> Callable[[int], str | None]:
+    """For a line of the guide, ``link`` with ``{anchor}`` the anchor of the heading it stands
+    under (GitHub's rules), or no anchor above the first heading; never a line number, which
+    every edit above would change."""
+    if link is None:
+        return lambda line: None
+    from bisect import bisect_right
+
+    from guidedeck.slugs import github_anchors
+
+    lines = [line for line, _ in headings]
+    anchors = github_anchors(text for _, text in headings)
+
+    def at(line: int) -> str:
+        n = bisect_right(lines, line) - 1
+        if n < 0:
+            return link.replace("#{anchor}", "").replace("{anchor}", "")
+        return link.replace("{anchor}", anchors[n])
+
+    return at
 
 
 def available_cores() -> int:
@@ -144,9 +170,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str, Path | None]
+_Work = tuple[Path, tuple[CardKind, ...], tuple[str, ...], bool, bool, str, Path | None, str | None]
 """What preparing a guide depends on besides its bytes: path, kinds, tags, strict, shuffle,
-dialect and root (the configuration that applies to it)."""
+dialect, root and link (the configuration that applies to it)."""
 
 
 def _read(path: Path) -> bytes | None:
@@ -202,7 +228,7 @@ def _prepared(
     At most two guides per worker are in flight, so unread results never pile up.
     """
     work: list[_Work] = [
-        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect, c.root)
+        (path, tuple(c.kinds), tuple(c.tags), strict, c.shuffle, c.dialect, c.root, c.link_of(path))
         for c in packages
         for path in c.guides
     ]

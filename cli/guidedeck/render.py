@@ -171,25 +171,30 @@ def inert(fragment: str) -> str:
 
 
 def render(
-    card: Card, guide: Guide, *, shuffle: bool = False, media: Media | None = None
+    card: Card,
+    guide: Guide,
+    *,
+    shuffle: bool = False,
+    media: Media | None = None,
+    link: str | None = None,
 ) -> dict[str, str]:
     """The note fields of ``card`` except ``ID`` (an identity, given by the lock), all HTML.
 
     Nothing here depends on where the card stands in the file, so an edit elsewhere in the guide
     leaves these fields, and the note's mtime, as they were. A guide's text that reads as Anki
-    markup (``[sound:...]``, ``[latex]``) is shown as written.
+    markup (``[sound:...]``, ``[latex]``) is shown as written. With ``link`` (decks.yaml's
+    ``source_url``, filled in), the source names the guide as a link to the card's section.
     """
-    fields = _fields(card, guide, shuffle)
+    fields = _fields(card, guide, shuffle, link)
     if media is None:
         media = Media(Path(card.loc.path).parent, Path(card.loc.path).parent)
     return {name: inert(media.place(value, card.loc)) for name, value in fields.items()}
 
 
-def _fields(card: Card, guide: Guide, shuffle: bool) -> dict[str, str]:
-    common = {
-        "Guide": inline_html(guide.title),
-        "Source": html.escape(_file_name(card.loc.path)),
-    }
+def _fields(card: Card, guide: Guide, shuffle: bool, link: str | None) -> dict[str, str]:
+    name = html.escape(_file_name(card.loc.path))
+    source = f'<a href="{html.escape(link)}">{name}</a>' if link else name
+    common = {"Guide": inline_html(guide.title), "Source": source}
     return {**common, **KINDS.of(card).fields(card, guide, shuffle)}
 
 

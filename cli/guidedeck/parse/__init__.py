@@ -6,6 +6,7 @@ import dataclasses
 import os
 import re
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.models import Fact, Guide
@@ -30,6 +32,8 @@ class ParseResult:
 
     guide: Guide
     diagnostics: tuple[Diagnostic, ...]
+    headings: tuple[tuple[int, str], ...] = ()
+    """Every Markdown heading: its line and the text it shows (where links to sections go)."""
 
 
 @lru_cache(maxsize=1)
@@ -242,4 +246,14 @@ def parse(text: str, path: str, dialect: str = "auto") -> ParseResult:
         others=tuple(kept["others"]),
     )
     diagnostics.sort(key=lambda d: (d.loc.line, d.loc.col))
-    return ParseResult(guide, tuple(diagnostics))
+    return ParseResult(guide, tuple(diagnostics), _headings(tokens))
+
+
+def _headings(tokens: Sequence[Token]) -> tuple[tuple[int, str], ...]:
+    from guidedeck.slugs import heading_text
+
+    return tuple(
+        (token.map[0] + 1, heading_text(tokens[n + 1].content))
+        for n, token in enumerate(tokens[:-1])
+        if token.type == "heading_open" and token.map is not None
+    )
