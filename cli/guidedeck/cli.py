@@ -369,6 +369,54 @@ def init_command(folder: Path) -> None:
     click.echo(f"{said} {started.attributes}")
 
 
+@main.command(name="triage")
+@PATHS
+@click.option(
+    "--collection", type=click.Path(), callback=_as_paths, default=None,
+    help="The collection file to read (default: your Anki profile's).",
+)  # fmt: skip
+@click.option("--profile", default=None, help="The Anki profile to read, by name.")
+@click.option(
+    "--lapses", type=click.IntRange(min=1), default=3, show_default=True,
+    help="List notes that lapsed at least this many times.",
+)  # fmt: skip
+@click.option(
+    "--decks", "decks_dir", type=click.Path(file_okay=False), callback=_as_paths,
+    default="build", show_default=True, help="Where the guides' decks are built (for identities).",
+)  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def triage_command(
+    paths: tuple[Path, ...], collection: Path | None, profile: str | None, lapses: int,
+    decks_dir: Path, fmt: str,
+) -> None:  # fmt: skip
+    """List the guides' notes that learners flag, mark or keep failing (leeches, lapses), as
+    path:line: kind: question, most trouble first. Reads the collection; changes nothing."""
+    import json
+
+    from guidedeck.cache import Cache
+    from guidedeck.push import PushError, find_collection
+    from guidedeck.triage import known_notes, troubles
+
+    inputs = _inputs(paths, False)
+    try:
+        path, chosen = find_collection(collection, profile)
+        known, problems = known_notes(
+            inputs.packages, decks_dir, Cache.under(decks_dir, writable=False)
+        )
+        found = troubles(path, known, lapses)
+    except PushError as exc:
+        raise GuideError(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps([t.as_dict() for t in found], indent=2, ensure_ascii=False))
+    else:
+        for trouble in found:
+            click.echo(trouble.line())
+        click.echo(f"{len(found)} note(s) in trouble, of {len(known)} from these guides, in "
+                   f"{chosen}", err=True)  # fmt: skip
+    if problems:
+        report_diagnostics(problems, False)
+
+
 @main.command(name="push")
 @PATHS
 @click.option(

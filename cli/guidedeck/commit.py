@@ -19,11 +19,12 @@ from guidedeck.config import PackageConfig
 from guidedeck.identities import Identities
 from guidedeck.matching import match_across, match_as_prepared
 from guidedeck.memory import load_memory
+from guidedeck.package import NoteData
 from guidedeck.plan import BuildOptions, BuildPlan, folder_locks, resolve
-from guidedeck.prepare import prepared_guides
+from guidedeck.prepare import Prepared, prepared_guides
 from guidedeck.removal import removed_elsewhere
 from guidedeck.report import PackageReport, finish
-from guidedeck.stage import Staging, stage
+from guidedeck.stage import Staging, deck_name, stage
 from guidedeck.transaction import recover
 
 
@@ -112,6 +113,21 @@ def matched_build(
             match_as_prepared(plan, guides)  # prepare, match at home
         match_across(plan)  # match across guides
         yield plan, Identities(plan.memory, options.now)  # assign identities
+
+
+def notes_by_guide(
+    plan: BuildPlan, ids: Identities
+) -> Iterator[tuple[PackageConfig, str, Prepared, list[NoteData]]]:
+    """Each usable guide of a matched build: its package, deck name, prepared cards and their
+    notes (identities given), in order; what ``preview`` shows and ``triage`` looks up."""
+    for work in plan.work:
+        if not work.usable:
+            continue
+        config = plan.packages[work.package]
+        ready = work.unpack()
+        name = deck_name(config, work.title)
+        notes, _entries = ids.notes_of(work, ready, name)
+        yield config, name, ready, notes
 
 
 @contextmanager

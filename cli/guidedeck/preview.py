@@ -27,7 +27,6 @@ from guidedeck.package import write_atomic
 from guidedeck.plan import BuildOptions
 from guidedeck.resources import data_dir
 from guidedeck.slugs import slugify
-from guidedeck.stage import deck_name
 
 _TAG = re.compile(r"{{\s*([#^/]?)\s*([^}]*?)\s*}}")
 _EMPTY = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE | re.DOTALL)
@@ -121,7 +120,7 @@ def collect(
     """Every guide of ``packages`` as a build in ``decks_dir`` makes it, grouped into decks:
     prepared, matched to the notes remembered there and beside the guides, each note with the
     ``ID`` the build gives it. Nothing is written."""
-    from guidedeck.commit import matched_build
+    from guidedeck.commit import matched_build, notes_by_guide
 
     decks: dict[str, PreviewDeck] = {}
     images: dict[str, Path] = {}
@@ -130,13 +129,7 @@ def collect(
         plan,
         ids,
     ):
-        for work in plan.work:
-            if not work.usable:
-                continue
-            config = plan.packages[work.package]
-            ready = work.unpack()
-            name = deck_name(config, work.title)
-            notes, _entries = ids.notes_of(work, ready, name)
+        for _config, name, ready, notes in notes_by_guide(plan, ids):
             images.update(ready.media)
             deck = decks.setdefault(name, PreviewDeck(name, _page_name(name, decks)))
             for card, note in zip(ready.cards, notes, strict=True):

@@ -479,7 +479,7 @@ def push(
     result = PushReport(collection, chosen, policy)
     with ExitStack() as stack:
         if dry_run:  # planned against a copy: the engine may upgrade a collection it opens
-            target, aside = _scratch_copy(collection, stack), None
+            target, aside = scratch_copy(collection, stack), None
         else:
             target, aside = collection, _aside(collection)
             stack.callback(aside.discard)  # kept only once the push changes something
@@ -502,7 +502,7 @@ def _aside(collection: Path) -> Backup:
         raise PushError(f"{collection}: cannot back it up ({exc}); nothing was changed") from None
 
 
-def _scratch_copy(collection: Path, stack: ExitStack) -> Path:
+def scratch_copy(collection: Path, stack: ExitStack) -> Path:
     """A copy of ``collection`` (with its write-ahead log) in a temporary folder."""
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="guidedeck-dry-")))
     copy = folder / collection.name

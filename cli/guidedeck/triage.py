@@ -1,0 +1,108 @@
+"""``guidedeck triage``: the notes learners flag, mark or keep failing, traced back to the lines
+of the guides they came from, so that the author fixes the guide where it is unclear or wrong.
+
+Read-only: the collection is read from a copy (Anki's engine may upgrade what it opens), and the
+guides' notes are known by the identities a build into the output folder gives them (a dry run).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from guidedeck.cache import Cache
+from guidedeck.config import PackageConfig
+from guidedeck.diagnostics import Diagnostic
+
+FLAGS = {1: "red", 2: "orange", 3: "green", 4: "blue", 5: "pink", 6: "turquoise", 7: "purple"}
+ASKS = ("Question", "Title", "Subject", "Section", "Guide")
+"""The fields that say what a note asks, the first one filled in (quiz, scenario, fact, then a
+contrast's question)."""
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """A note of the guides that learners had trouble with."""
+
+    source: str
+    """``path:line`` of the block the note came from."""
+    kind: str
+    question: str
+    lapses: int
+    flag: str
+    marked: bool
+    leech: bool
+
+    def rank(self) -> tuple[int, int, int, int]:
+        """Most trouble first: leeches, then lapses, then a flag, then a mark."""
+        return (-self.leech, -self.lapses, -bool(self.flag), -self.marked)
+
+    def line(self) -> str:
+        """``path:line: kind: question (lapses N, flag F, leech, marked)``."""
+        said = [f"lapses {self.lapses}"]
+        said += [f"flag {self.flag}"] if self.flag else []
+        said += ["leech"] * self.leech + ["marked"] * self.marked
+        return f"{self.source}: {self.kind}: {self.question} ({', '.join(said)})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def known_notes(
+    packages: Sequence[PackageConfig], decks_dir: Path, cache: Cache | None
+) -> tuple[dict[str, tuple[str, str]], list[Diagnostic]]:
+    """Every note the guides make, by GUID: its ``path:line`` and kind (nothing written)."""
+    from guidedeck.commit import matched_build, notes_by_guide
+    from guidedeck.plan import BuildOptions
+
+    known: dict[str, tuple[str, str]] = {}
+    options = BuildOptions(decks_dir, False, dry_run=True)
+    with matched_build(packages, options, cache, finish_interrupted=False, keep_cache=True) as (
+        plan,
+        ids,
+    ):
+        for _config, _deck, ready, notes in notes_by_guide(plan, ids):
+            for card, note in zip(ready.cards, notes, strict=True):
+                known[note.guid] = (card.source, card.kind.value)
+    return known, list(dict.fromkeys(plan.report.diagnostics))
+
+
+def troubles(collection: Path, known: dict[str, tuple[str, str]], lapses: int) -> list[Trouble]:
+    """The notes of ``known`` in ``collection`` that are flagged, marked, leeches or lapsed at
+    least ``lapses`` times, most trouble first."""
+    from guidedeck.push import open_collection, scratch_copy
+
+    found: list[Trouble] = []
+    with ExitStack() as stack:
+        col = open_collection(scratch_copy(collection, stack))
+        stack.callback(col.close)
+        for cid in col.find_cards('"note:guidedeck *"'):
+            card = col.get_card(cid)
+            note = card.note()
+            if note.guid not in known:
+                continue
+            source, kind = known[note.guid]
+            trouble = Trouble(
+                source, kind, _asks(dict(note.items())), card.lapses,
+                FLAGS.get(card.user_flag(), ""), note.has_tag("marked"), note.has_tag("leech"),
+            )  # fmt: skip
+            if trouble.leech or trouble.marked or trouble.flag or trouble.lapses >= lapses:
+                found.append(trouble)
+    return sorted(found, key=lambda t: (t.rank(), t.source))
+
+
+def _asks(fields: dict[str, str]) -> str:
+    for name in ASKS:
+        text = " ".join(html.unescape(_TAG.sub(" ", fields.get(name, ""))).split())
+        if text:
+            return text if len(text) <= 100 else text[:99] + "…"
+    return ""
+
+
+__all__ = ["Trouble", "known_notes", "troubles"]
