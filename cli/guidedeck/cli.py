@@ -267,6 +267,9 @@ def build_command(
         )
     _summary(result)
     _removed(result)
+    if any(p.preset is not None for p in inputs.packages):
+        click.echo("preset: deck options reach Anki by `guidedeck push` only (an .apkg cannot "
+                   "carry them)")  # fmt: skip
     report_diagnostics([*inputs.problems, *result.diagnostics], strict)
 
 
@@ -515,6 +518,8 @@ def _push_summary(result: object, dry_run: bool) -> None:
         click.echo(f"  {removed_search(plan)}")
     for name in result.emptied:
         click.echo(f'deck "{name}" was left empty by the moves and removed')
+    for said in result.presets:
+        click.echo(said)
 
 
 @contextmanager

@@ -15,6 +15,8 @@ import yaml
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import read_bounded
 from guidedeck.models import CardKind
+from guidedeck.presets import KEYS as PRESET_KEYS
+from guidedeck.presets import Preset
 
 DEFAULT_PREFIX = "Interview Guides"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -74,6 +76,8 @@ class PackageConfig:
     root: Path | None = None
     """The folder its guides' images must be in: that of its decks.yaml, or the folder given
     on the command line (None: each guide's own folder)."""
+    preset: Preset | None = None
+    """``preset:``: deck options ``push`` applies (an .apkg cannot carry them)."""
     source_url: str | None = None
     """``source_url``: where a card's source links, ``{path}`` (the guide's path from the
     folder of decks.yaml) and ``{anchor}`` (its section's heading anchor) filled in."""
@@ -188,6 +192,25 @@ class _Reader:
             return None
         return name
 
+    def preset(self, node: yaml.Node) -> Preset | None:
+        """``preset: {new_per_day: 20, ...}``: deck options ``push`` applies."""
+        entry = self.mapping(node, "preset", set(PRESET_KEYS))
+        limits = {"new_per_day": (0, 9999), "reviews_per_day": (0, 99999),
+                  "max_interval": (1, 36500), "desired_retention": (0.7, 0.99)}  # fmt: skip
+        values: dict[str, int | float] = {}
+        for key, item in entry.items():
+            low, high = limits[key]
+            kind = float if key == "desired_retention" else int
+            try:
+                value = kind(item.value) if isinstance(item, yaml.ScalarNode) else None
+            except ValueError:
+                value = None
+            if value is None or not low <= value <= high:
+                self.fail(item, f"preset {key} must be a number from {low} to {high}")
+                continue
+            values[key] = value
+        return Preset(**values) if values else None  # type: ignore[arg-type]
+
     def source_url(self, node: yaml.Node) -> str | None:
         """``source_url: https://host/{path}#{anchor}``: where cards link back to the guide."""
         url = self.string(node, "source_url")
@@ -253,10 +276,11 @@ def load(path: Path) -> DeckConfig:
     shuffle = False
     dialect = "auto"
     source_url: str | None = None
+    preset: Preset | None = None
     if "defaults" in top:
         defaults = reader.mapping(
             top["defaults"], "defaults",
-            {"deck_prefix", "kinds", "tags", "quiz", "dialect", "source_url"},
+            {"deck_prefix", "kinds", "tags", "quiz", "dialect", "source_url", "preset"},
         )  # fmt: skip
         if "deck_prefix" in defaults:
             prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
@@ -273,6 +297,8 @@ def load(path: Path) -> DeckConfig:
             dialect = reader.dialect(defaults["dialect"]) or dialect
         if "source_url" in defaults:
             source_url = reader.source_url(defaults["source_url"])
+        if "preset" in defaults:
+            preset = reader.preset(defaults["preset"])
 
     packages: list[PackageConfig] = []
     outputs: dict[str, yaml.Node] = {}
@@ -285,7 +311,17 @@ def load(path: Path) -> DeckConfig:
             entry = reader.mapping(
                 node,
                 "a package",
-                {"output", "guides", "deck", "kinds", "tags", "quiz", "dialect", "source_url"},
+                {
+                    "output",
+                    "guides",
+                    "deck",
+                    "kinds",
+                    "tags",
+                    "quiz",
+                    "dialect",
+                    "source_url",
+                    "preset",
+                },
             )
             if not entry:
                 continue
@@ -338,6 +374,7 @@ def load(path: Path) -> DeckConfig:
                     source_url=reader.source_url(entry["source_url"])
                     if "source_url" in entry
                     else source_url,
+                    preset=reader.preset(entry["preset"]) if "preset" in entry else preset,
                 )
             )
     if reader.problems:

@@ -224,6 +224,8 @@ class Plan:
     removed: dict[int, str] = field(default_factory=dict)
     """Note id -> ``ID`` field of a note whose item left its guide."""
     removed_cards: list[int] = field(default_factory=list)
+    decks_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Package file name -> the decks its notes go to."""
 
     @property
     def changes(self) -> bool:
@@ -250,6 +252,8 @@ class PushReport:
     """Removed notes the policy acted on (tagged, suspended or deleted)."""
     imported: set[str] = field(default_factory=set)
     """Decks whose package is in the collection (all of them once the push is done)."""
+    presets: list[str] = field(default_factory=list)
+    """What became of each package's options preset (decks.yaml's ``preset:``)."""
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -273,9 +277,10 @@ def make_plan(col: Any, staged: StagedBuild, out_dir: Path) -> Plan:
     """Compare the staged decks with the collection."""
     plan = Plan()
     ours_before = _deck_names_built(out_dir)
-    for _pkg, deck_file in staged.decks():
+    for pkg, deck_file in staged.decks():
         notes = read_deck(deck_file)
         plan.packages.append((deck_file, notes))
+        plan.decks_of[pkg.output.name].update(n.deck for n in notes)
         ours_before.update(n.deck for n in notes)
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
     for _file, notes in plan.packages:
@@ -526,19 +531,36 @@ def _push(
         if not staged.complete:
             return  # a package cannot be built: the collection is left alone
         result.plan = make_plan(col, staged, out_dir)
+        planned = _presets(col, staged, result.plan, dry=True)
         if dry_run or aside is None:
+            result.presets = [said for _changes, said in planned]
             return
         if result.policy == "delete" and result.plan.removed and not confirm(result.plan):
             result.declined = True
             return
         acts = result.policy != "keep" and bool(result.plan.removed)
-        if result.plan.changes or acts:
+        if result.plan.changes or acts or any(changes for changes, _said in planned):
             result.backup = aside.keep()
             apply_plan(col, staged, result.policy, result)
         else:
             with signals_held():
                 result.applied = True
                 staged.commit()
+        with signals_held():
+            result.presets = [said for _c, said in _presets(col, staged, result.plan, dry=False)]
+
+
+def _presets(col: Any, staged: StagedBuild, plan: Plan, dry: bool) -> list[tuple[bool, str]]:
+    """Each package's options preset (``preset:`` in decks.yaml) brought into the collection,
+    and given to the package's decks: whether it changes anything, and what happened."""
+    from guidedeck.presets import apply_preset
+
+    out = []
+    for config in staged.plan.packages:
+        if config.preset is not None:
+            name = f"guidedeck: {Path(config.output).stem}"
+            out.append(apply_preset(col, name, config.preset, plan.decks_of[config.output], dry))
+    return out
 
 
 def removed_search(plan: Plan) -> str:

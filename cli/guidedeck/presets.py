@@ -1,0 +1,96 @@
+"""Deck options from ``decks.yaml`` (``preset:``), applied by ``push``: an ``.apkg`` cannot carry
+them. Each package gets an options preset of its own, ``guidedeck: <package>``, made on its first
+push and given to its decks that still use Anki's default preset. Later pushes update it only
+while it still holds what guidedeck last set: once the learner changes it in Anki, it is theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+MARK = "guidedeck"
+"""The key in the preset's own record where guidedeck keeps the values it last set."""
+
+KEYS = ("new_per_day", "reviews_per_day", "desired_retention", "max_interval")
+"""The options ``preset:`` may set, in decks.yaml's words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """Deck options a package asks for (None: left at Anki's default)."""
+
+    new_per_day: int | None = None
+    reviews_per_day: int | None = None
+    desired_retention: float | None = None
+    max_interval: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The options given, by decks.yaml name."""
+        return {k: getattr(self, k) for k in KEYS if getattr(self, k) is not None}
+
+
+def _set(conf: dict[str, Any], values: dict[str, Any]) -> None:
+    where = {
+        "new_per_day": ("new", "perDay"),
+        "reviews_per_day": ("rev", "perDay"),
+        "max_interval": ("rev", "maxIvl"),
+    }
+    for key, value in values.items():
+        if key == "desired_retention":
+            conf["desiredRetention"] = value
+        else:
+            group, name = where[key]
+            conf[group][name] = value
+    conf[MARK] = dict(values)
+
+
+def _held(conf: dict[str, Any]) -> dict[str, Any]:
+    """What the preset holds now of the options guidedeck set last."""
+    read = {
+        "new_per_day": lambda c: c["new"]["perDay"],
+        "reviews_per_day": lambda c: c["rev"]["perDay"],
+        "max_interval": lambda c: c["rev"]["maxIvl"],
+        "desired_retention": lambda c: c.get("desiredRetention"),
+    }
+    return {k: read[k](conf) for k in conf.get(MARK, {})}
+
+
+def apply_preset(
+    col: Any, name: str, preset: Preset, decks: Iterable[str], dry: bool
+) -> tuple[bool, str]:
+    """Bring preset ``name`` to ``preset`` in ``col`` (``dry``: only say what would happen) and
+    give it to ``decks`` that use Anki's default preset: whether that changes the collection,
+    and a sentence saying what happened."""
+    wanted = preset.values()
+    conf = next((c for c in col.decks.all_config() if c["name"] == name), None)
+    if conf is not None and _held(conf) != conf.get(MARK, {}):
+        return False, f"options preset {name!r} was changed in Anki: left as it is"
+    would = "would be " if dry else ""
+    if conf is None:
+        changed, said = True, f"options preset {name!r} {would}made"
+        if not dry:
+            conf = col.decks.get_config(col.decks.add_config_returning_id(name))
+    else:
+        changed = conf.get(MARK) != wanted
+        said = (
+            f"options preset {name!r} {would}updated"
+            if changed
+            else f"options preset {name!r} as it was"
+        )
+    if changed and conf is not None and not dry:
+        _set(conf, wanted)
+        col.decks.update_config(conf)
+    waiting = [
+        deck
+        for deck in (col.decks.by_name(n) for n in sorted(set(decks)))
+        if deck is not None and not deck.get("dyn") and deck.get("conf") == 1
+    ]
+    if waiting and conf is not None and not dry:
+        for deck in waiting:
+            col.decks.set_config_id_for_deck_dict(deck, conf["id"])
+            col.decks.save(deck)
+    if waiting:
+        said += f", {would}given to {len(waiting)} deck(s)"
+    return changed or bool(waiting), said
