@@ -60,6 +60,17 @@ def assert_phone_layout(page: Any) -> None:
         assert contrast(rgb(t["color"]), rgb(t["background"])) >= 4.5, t
 
 
+SHOW_QA = """function _showQA(markup) {
+  var qa = document.getElementById("qa");
+  qa.innerHTML = markup;
+  Array.prototype.slice.call(qa.querySelectorAll("script")).forEach(function (old) {
+    var s = document.createElement("script");
+    s.text = old.text;
+    old.parentNode.replaceChild(s, old);
+  });
+}"""
+"""What Anki desktop's reviewer does to show a side: new HTML into #qa, then run its scripts."""
+
 DESKTOP = """<!doctype html>
 <html class="webkit chrome"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -68,15 +79,7 @@ DESKTOP = """<!doctype html>
 window.calls = [];
 function pycmd(cmd) {{ window.calls.push(cmd); }}
 // what Anki desktop's reviewer does: new HTML into #qa, then run its scripts
-function _showQA(markup) {{
-  var qa = document.getElementById("qa");
-  qa.innerHTML = markup;
-  Array.prototype.slice.call(qa.querySelectorAll("script")).forEach(function (old) {{
-    var s = document.createElement("script");
-    s.text = old.text;
-    old.parentNode.replaceChild(s, old);
-  }});
-}}
+{show_qa}
 </script></head>
 <body class="card card1 {night}"><div id="qa"></div>
 <script>_showQA({front});</script></body></html>
@@ -194,6 +197,12 @@ class Tab:
     def close(self) -> None:
         self.context.close()
 
+    def __enter__(self) -> Tab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _wrong(card: dict[str, str]) -> str:
     """The letter (as in the guide) of an option that is not the answer."""
@@ -201,7 +210,7 @@ def _wrong(card: dict[str, str]) -> str:
 
 
 def _desktop(server: Server, card: dict[str, str], night: str = "") -> str:
-    page = DESKTOP.format(css=card["css"], front=_js(card["front"]), night=night)
+    page = DESKTOP.format(css=card["css"], front=_js(card["front"]), night=night, show_qa=SHOW_QA)
     return server.put("desktop.html", page)
 
 
@@ -254,8 +263,7 @@ def test_tab_then_enter_answers_with_the_focused_option(
 ) -> None:
     """The keyboard path the README promises: Tab to an option, Enter answers with it."""
     card = quizzes["plain"][0]
-    tab = Tab(browser)
-    try:
+    with Tab(browser) as tab:
         tab.page.goto(_desktop(server, card))
         tab.page.keyboard.press("Tab")
         tab.page.keyboard.press("Tab")
@@ -266,8 +274,6 @@ def test_tab_then_enter_answers_with_the_focused_option(
         tab.page.evaluate(f"_showQA({_js(card['back'])})")
         assert [o["shown"] for o in tab.options() if o["chosen"]] == ["B"]
         assert tab.errors == []
-    finally:
-        tab.close()
 
 
 def test_an_option_reached_with_tab_is_the_choice_when_the_client_takes_enter(
@@ -276,8 +282,7 @@ def test_an_option_reached_with_tab_is_the_choice_when_the_client_takes_enter(
     """Anki desktop binds Enter and Space to its own Show Answer: the page never sees them.
     The option focused with Tab is then the choice its back marks."""
     card = quizzes["plain"][0]
-    tab = Tab(browser)
-    try:
+    with Tab(browser) as tab:
         tab.page.goto(_desktop(server, card))
         for _ in range(3):
             tab.page.keyboard.press("Tab")
@@ -287,8 +292,6 @@ def test_an_option_reached_with_tab_is_the_choice_when_the_client_takes_enter(
         tab.page.evaluate(f"_showQA({_js(card['back'])})")  # the client's own Show Answer
         assert [o["shown"] for o in tab.options() if o["chosen"]] == ["C"]
         assert tab.errors == []
-    finally:
-        tab.close()
 
 
 def test_no_letter_or_digit_key_is_taken(
@@ -297,8 +300,7 @@ def test_no_letter_or_digit_key_is_taken(
     """Clients bind letters and digits to their own shortcuts first (in Anki desktop, B opens
     the Browser): the card takes none of them."""
     card = quizzes["plain"][0]
-    tab = Tab(browser)
-    try:
+    with Tab(browser) as tab:
         tab.page.goto(_desktop(server, card))
         tab.page.evaluate(
             "window.defaults = []; document.addEventListener('keydown', "
@@ -310,8 +312,6 @@ def test_no_letter_or_digit_key_is_taken(
         assert tab.page.evaluate("window.calls") == []
         assert tab.page.evaluate("window.defaults") == [False] * 6
         assert all(o["pressed"] == "false" for o in tab.options())
-    finally:
-        tab.close()
 
 
 CLIENTS = {
@@ -346,15 +346,7 @@ CLIENT = """<!doctype html>
 <script>window.calls = []; {client}</script></head>
 <body class="card card1"><div id="qa">{front}</div>
 <script>
-function _showQA(markup) {{
-  var qa = document.getElementById("qa");
-  qa.innerHTML = markup;
-  Array.prototype.slice.call(qa.querySelectorAll("script")).forEach(function (old) {{
-    var s = document.createElement("script");
-    s.text = old.text;
-    old.parentNode.replaceChild(s, old);
-  }});
-}}
+{show_qa}
 </script></body></html>
 """
 
@@ -379,9 +371,8 @@ def test_each_client_is_asked_to_show_the_answer_its_own_way(
 ) -> None:
     card = quizzes["plain"][1]  # its question holds code: taps land inside it too
     setup, expected = CLIENTS[client]
-    tab = Tab(browser)
-    try:
-        page = CLIENT.format(css=card["css"], client=setup, front=card["front"])
+    with Tab(browser) as tab:
+        page = CLIENT.format(css=card["css"], client=setup, front=card["front"], show_qa=SHOW_QA)
         tab.page.goto(server.put(f"{client}.html", page))
         assert tab.page.evaluate(TAPPABLE)
         wrong = _wrong(card)
@@ -395,8 +386,6 @@ def test_each_client_is_asked_to_show_the_answer_its_own_way(
         marks = {o["key"]: o for o in tab.options()}
         assert marks[wrong]["chosen"] and marks[card["answer"]]["correct"]
         assert tab.errors == []
-    finally:
-        tab.close()
 
 
 def test_ankidroid_back_is_a_new_page_and_keeps_the_choice(
