@@ -170,6 +170,11 @@ _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
 
 
+def field_text(value: str, gap: str = " ") -> str:
+    """A note field's text: its tags replaced by ``gap``, its entities decoded."""
+    return html.unescape(_TAG.sub(gap, value))
+
+
 def content_hash(kind: CardKind, fields: Mapping[str, str]) -> str:
     """Hash of the card's own words: equal hashes mean the same card, wherever it stands."""
     blob = "\x1f".join(fields.get(name, "") for name in KINDS[kind].content_fields)
@@ -184,7 +189,7 @@ def similarity_text(kind: CardKind, fields: Mapping[str, str]) -> str:
         value = fields.get(name, "")
         if spec.shared_words is not None:
             value = spec.shared_words.sub(" ", value)
-        parts.append(html.unescape(_TAG.sub(" ", value)))
+        parts.append(field_text(value))
     return " ".join(_WORD.findall(" ".join(parts).lower()))[:TEXT_CHARS]
 
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import html
 import io
 import json
-import re
 import sqlite3
 import tempfile
 import time
@@ -33,7 +31,7 @@ from guidedeck.cards import KINDS
 from guidedeck.codec import CodecError, pack_lock, pack_records, unpack_lock, unpack_records
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import GUIDE_SUFFIXES, read_bounded
-from guidedeck.identity import content_hash, fields_hash, similarity_text
+from guidedeck.identity import content_hash, field_text, fields_hash, similarity_text
 from guidedeck.lockfile import (
     FUTURE_SLACK,
     LOCK_SUFFIX,
@@ -221,12 +219,9 @@ def deck_entry(note: DeckNote) -> NoteEntry:
     )  # fmt: skip
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def _source_name(note: DeckNote) -> str:
     # the guide's file name, also where the source is a link to its section (source_url)
-    return html.unescape(_TAG.sub("", note.fields.get("Source", "")))
+    return field_text(note.fields.get("Source", ""), gap="")
 
 
 @dataclass

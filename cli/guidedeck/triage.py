@@ -7,8 +7,6 @@ guides' notes are known by the identities a build into the output folder gives t
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -18,12 +16,12 @@ from typing import Any
 from guidedeck.cache import Cache
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic
+from guidedeck.identity import field_text
 
 FLAGS = {1: "red", 2: "orange", 3: "green", 4: "blue", 5: "pink", 6: "turquoise", 7: "purple"}
 ASKS = ("Question", "Title", "Subject", "Section", "Guide")
 """The fields that say what a note asks, the first one filled in (quiz, scenario, fact, then a
 contrast's question)."""
-_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +97,7 @@ def troubles(collection: Path, known: dict[str, tuple[str, str]], lapses: int) -
 
 def _asks(fields: dict[str, str]) -> str:
     for name in ASKS:
-        text = " ".join(html.unescape(_TAG.sub(" ", fields.get(name, ""))).split())
+        text = " ".join(field_text(fields.get(name, "")).split())
         if text:
             return text if len(text) <= 100 else text[:99] + "…"
     return ""
