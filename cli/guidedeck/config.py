@@ -15,7 +15,7 @@ import yaml
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.guides import read_bounded
 from guidedeck.models import CardKind
-from guidedeck.presets import KEYS as PRESET_KEYS
+from guidedeck.presets import OPTIONS as PRESET_OPTIONS
 from guidedeck.presets import Preset
 
 DEFAULT_PREFIX = "Interview Guides"
@@ -194,18 +194,16 @@ class _Reader:
 
     def preset(self, node: yaml.Node) -> Preset | None:
         """``preset: {new_per_day: 20, ...}``: deck options ``push`` applies."""
-        entry = self.mapping(node, "preset", set(PRESET_KEYS))
-        limits = {"new_per_day": (0, 9999), "reviews_per_day": (0, 99999),
-                  "max_interval": (1, 36500), "desired_retention": (0.7, 0.99)}  # fmt: skip
+        entry = self.mapping(node, "preset", set(PRESET_OPTIONS))
         values: dict[str, int | float] = {}
         for key, item in entry.items():
-            low, high = limits[key]
-            kind = float if key == "desired_retention" else int
+            option = PRESET_OPTIONS[key]
             try:
-                value = kind(item.value) if isinstance(item, yaml.ScalarNode) else None
+                value = option.kind(item.value) if isinstance(item, yaml.ScalarNode) else None
             except ValueError:
                 value = None
-            if value is None or not low <= value <= high:
+            if value is None or not option.low <= value <= option.high:
+                low, high = (option.kind(option.low), option.kind(option.high))
                 self.fail(item, f"preset {key} must be a number from {low} to {high}")
                 continue
             values[key] = value

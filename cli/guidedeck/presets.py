@@ -13,8 +13,40 @@ from typing import Any
 MARK = "guidedeck"
 """The key in the preset's own record where guidedeck keeps the values it last set."""
 
-KEYS = ("new_per_day", "reviews_per_day", "desired_retention", "max_interval")
-"""The options ``preset:`` may set, in decks.yaml's words."""
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option ``preset:`` may set: where Anki keeps it in a preset, and its bounds."""
+
+    place: tuple[str, ...]
+    low: float
+    high: float
+    kind: type = int
+
+    def get(self, conf: dict[str, Any]) -> Any:
+        """The option's value in preset ``conf``."""
+        *groups, name = self.place
+        for group in groups:
+            conf = conf[group]
+        return conf.get(name)
+
+    def put(self, conf: dict[str, Any], value: Any) -> None:
+        """Set the option in preset ``conf``."""
+        *groups, name = self.place
+        for group in groups:
+            conf = conf[group]
+        conf[name] = value
+
+
+OPTIONS = {
+    "new_per_day": Option(("new", "perDay"), 0, 9999),
+    "reviews_per_day": Option(("rev", "perDay"), 0, 99999),
+    "desired_retention": Option(("desiredRetention",), 0.7, 0.99, float),
+    "max_interval": Option(("rev", "maxIvl"), 1, 36500),
+}
+"""The options ``preset:`` may set, by decks.yaml's names."""
+
+KEYS = tuple(OPTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,29 +64,14 @@ class Preset:
 
 
 def _set(conf: dict[str, Any], values: dict[str, Any]) -> None:
-    where = {
-        "new_per_day": ("new", "perDay"),
-        "reviews_per_day": ("rev", "perDay"),
-        "max_interval": ("rev", "maxIvl"),
-    }
     for key, value in values.items():
-        if key == "desired_retention":
-            conf["desiredRetention"] = value
-        else:
-            group, name = where[key]
-            conf[group][name] = value
+        OPTIONS[key].put(conf, value)
     conf[MARK] = dict(values)
 
 
 def _held(conf: dict[str, Any]) -> dict[str, Any]:
     """What the preset holds now of the options guidedeck set last."""
-    read = {
-        "new_per_day": lambda c: c["new"]["perDay"],
-        "reviews_per_day": lambda c: c["rev"]["perDay"],
-        "max_interval": lambda c: c["rev"]["maxIvl"],
-        "desired_retention": lambda c: c.get("desiredRetention"),
-    }
-    return {k: read[k](conf) for k in conf.get(MARK, {})}
+    return {k: OPTIONS[k].get(conf) for k in conf.get(MARK, {})}
 
 
 def apply_preset(
