@@ -4,6 +4,7 @@ writes a first ``decks.yaml`` and the lock files' git merge line, overwriting no
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from guidedeck.cli import main
+from guidedeck.config import DEFAULT_KEYS, PACKAGE_KEYS
 from guidedeck.starter import LOCK_MERGE
 from tests.conftest import FIXTURES, ROOT
 
@@ -100,6 +102,9 @@ def test_init_writes_a_decks_yaml_that_builds_what_the_folder_built(tmp_path: Pa
         if ":" in line and not line.lstrip().startswith("#") and line.strip() != "packages:":
             assert "#" in line or line.strip() in ("version: 1", "defaults:"), line
     assert "#   NOTES.md" in config  # makes no cards: named, not listed (it would stop a build)
+    # every key decks.yaml understands is written or shown commented out
+    for key in (*DEFAULT_KEYS, *PACKAGE_KEYS):
+        assert re.search(rf"^\s*(?:# |- )?{key}:", config, re.M), key
     assert _packages(started) == _packages(scanned) == ["backend.apkg", "quiz.apkg"]
 
 

@@ -21,6 +21,11 @@ from guidedeck.presets import Preset
 DEFAULT_PREFIX = "Interview Guides"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 CONFIG_NAME = "decks.yaml"
+DEFAULT_KEYS = ("deck_prefix", "kinds", "tags", "quiz", "dialect", "source_url", "preset")
+"""The keys ``defaults:`` may hold."""
+PACKAGE_KEYS = ("guides", "output", "deck", "kinds", "tags", "quiz", "dialect", "source_url",
+                "preset")  # fmt: skip
+"""The keys a package may hold."""
 MAX_CONFIG_BYTES = 1024 * 1024
 NAME_BYTES = 120
 """Longest file name stem guidedeck makes (deck, lock, preview page); longer ones are cut and
@@ -276,10 +281,7 @@ def load(path: Path) -> DeckConfig:
     source_url: str | None = None
     preset: Preset | None = None
     if "defaults" in top:
-        defaults = reader.mapping(
-            top["defaults"], "defaults",
-            {"deck_prefix", "kinds", "tags", "quiz", "dialect", "source_url", "preset"},
-        )  # fmt: skip
+        defaults = reader.mapping(top["defaults"], "defaults", set(DEFAULT_KEYS))
         if "deck_prefix" in defaults:
             prefix = reader.string(defaults["deck_prefix"], "deck_prefix") or prefix
             problem = deck_name_problem(prefix)
@@ -309,17 +311,7 @@ def load(path: Path) -> DeckConfig:
             entry = reader.mapping(
                 node,
                 "a package",
-                {
-                    "output",
-                    "guides",
-                    "deck",
-                    "kinds",
-                    "tags",
-                    "quiz",
-                    "dialect",
-                    "source_url",
-                    "preset",
-                },
+                set(PACKAGE_KEYS),
             )
             if not entry:
                 continue

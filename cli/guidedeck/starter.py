@@ -79,6 +79,10 @@ def starter_config(
         f"  kinds: [{kinds}]  # the card kinds made",
         "  tags: []  # tags on every note, e.g. [interview]",
         "  quiz: {shuffle: false}  # true: quiz options shuffled on each review",
+        "  # dialect: details  # the convention the guides follow (default: detected per file)",
+        '  # source_url: "https://github.com/OWNER/REPO/blob/main/{path}#{anchor}"  # links back',
+        "  # preset: {new_per_day: 20, reviews_per_day: 200, desired_retention: 0.9, "
+        "max_interval: 365}  # deck options, set by push",
         "",
         "packages:",
     ]
