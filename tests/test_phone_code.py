@@ -143,6 +143,62 @@ WRAPPED = """
 """
 
 
+INDENTS = """
+() => {
+  // for each line of the question's code: where its first character is drawn, and where its
+  // indentation says it should be (the block's left edge plus that many characters)
+  const pre = document.querySelector('.gd-question pre.gd-code');
+  const nodes = [];
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+  const charAt = (offset) => {
+    for (const node of nodes) {
+      if (offset < node.length) {
+        const range = document.createRange();
+        range.setStart(node, offset);
+        range.setEnd(node, offset + 1);
+        return range.getClientRects()[0];
+      }
+      offset -= node.length;
+    }
+    return null;
+  };
+  const text = pre.textContent;
+  const first = charAt(0);
+  const out = [];
+  let start = 0;
+  for (const line of text.split('\\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (line.trim()) {
+      const rect = charAt(start + indent);
+      out.push({line: line.trim().slice(0, 24), left: rect.left,
+                expected: first.left + indent * first.width});
+    }
+    start += line.length + 1;
+  }
+  return out;
+}
+"""
+
+
+def test_wrapped_quiz_code_keeps_every_line_at_its_indentation(
+    browser: Any, server: Server, sides: dict[str, dict[str, str]]
+) -> None:
+    """A wrapped line's continuation is indented, but every line of the source starts where
+    its own indentation puts it: none is pushed to the next row, where it would look less
+    indented than it is."""
+    quiz = sides["quiz"]
+    tab = Tab(browser)
+    try:
+        tab.page.goto(_droid(server, "front.html", quiz["front"], quiz["css"]))
+        lines = tab.page.evaluate(INDENTS)
+        assert len(lines) == 10
+        for line in lines:
+            assert abs(line["left"] - line["expected"]) < 1, line
+    finally:
+        tab.close()
+
+
 @pytest.mark.parametrize("side", ["front", "back"])
 def test_a_quiz_shows_all_of_its_code(
     browser: Any, server: Server, sides: dict[str, dict[str, str]], side: str
