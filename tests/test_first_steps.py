@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from guidedeck.cli import main
 from guidedeck.config import DEFAULT_KEYS, PACKAGE_KEYS
 from guidedeck.starter import LOCK_MERGE
+from tests.anki_engine import assert_every_deck_imports
 from tests.conftest import FIXTURES, ROOT
 
 QUIZ = FIXTURES / "parse" / "quick_check.md"
@@ -50,6 +51,7 @@ def test_with_no_paths_the_folder_decides_and_the_command_says_so(
     assert result.exit_code == 0, result.output
     assert said in result.output
     assert sorted(p.name for p in (tmp_path / "build").glob("*.apkg")) == written
+    assert_every_deck_imports((tmp_path / "build").glob("*.apkg"), tmp_path / "anki", set())
     # every command resolves its inputs by the same rule
     for command in (["check"], ["list"], ["preview"]):
         result = CliRunner().invoke(main, command)
@@ -71,6 +73,7 @@ def test_a_folder_with_its_own_decks_yaml_never_gets_the_sample(
     added, changed, unchanged, removed = total.split()[5:9]
     assert (added, changed, unchanged, removed) == ("0", "0", "3", "0"), second.output
     assert sorted(p.name for p in (tmp_path / "build").glob("*.apkg")) == ["quiz.apkg"]
+    assert_every_deck_imports([tmp_path / "build" / "quiz.apkg"], tmp_path / "anki", set())
 
 
 def _folder_of_guides(folder: Path) -> None:
@@ -85,7 +88,9 @@ def _packages(folder: Path) -> list[str]:
     assert result.exit_code == 0, result.output
     build = CliRunner().invoke(main, ["build", str(folder), "--out", str(folder / "out")])
     assert build.exit_code == 0, build.output
-    return sorted(p.name for p in (folder / "out").glob("*.apkg"))
+    decks = sorted((folder / "out").glob("*.apkg"))
+    assert_every_deck_imports(decks, folder / "anki", set())
+    return [deck.name for deck in decks]
 
 
 def test_init_writes_a_decks_yaml_that_builds_what_the_folder_built(tmp_path: Path) -> None:

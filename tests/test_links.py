@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from guidedeck.cli import main
 from guidedeck.guides import read_guide
 from guidedeck.slugs import github_anchors, heading_text
-from tests.anki_engine import fresh_collection, import_package
+from tests.anki_engine import assert_every_deck_imports, fresh_collection, import_package
 from tests.conftest import FIXTURES, ROOT
 
 SHARED = ROOT.parent / "shared"
@@ -162,6 +162,7 @@ def test_an_edit_above_a_card_leaves_its_link(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     total = next(line for line in result.output.splitlines() if line.startswith("total"))
     assert total.split()[5:9] == ["0", "0", "3", "0"], result.output  # nothing changed
+    assert_every_deck_imports([tmp_path / "out" / "all.apkg"], tmp_path / "anki", set())
 
 
 def test_without_a_template_the_source_is_the_file_name(tmp_path: Path) -> None:
@@ -179,6 +180,7 @@ def test_a_lost_lock_still_finds_notes_whose_source_is_a_link(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     total = next(line for line in result.output.splitlines() if line.startswith("total"))
     assert total.split()[5:9] == ["0", "0", "3", "0"], result.output
+    assert_every_deck_imports([tmp_path / "out" / "all.apkg"], tmp_path / "anki", set())
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from guidedeck.cli import main
-from tests.anki_engine import fresh_collection, import_package
+from tests.anki_engine import assert_every_deck_imports, fresh_collection, import_package
 from tests.conftest import ROOT, copy_guides
 
 SAMPLE = ROOT / "deck_source" / "backend-basics.md"
@@ -26,6 +26,7 @@ def reviewed(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     out = tmp_path / "build"
     result = CliRunner().invoke(main, ["build", str(guide), "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert_every_deck_imports([out / "backend-basics.apkg"], tmp_path / "checked", set())
     cards = json.loads(CliRunner().invoke(main, ["list", str(guide), "--format", "json"]).output)
     col = fresh_collection(tmp_path / "anki")
     given: dict[str, str] = {}
