@@ -94,6 +94,15 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+@pytest.fixture(autouse=True)
+def _no_running_anki(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``push`` and ``triage`` try AnkiConnect at 127.0.0.1:8765 first: a developer's own Anki,
+    open while the tests run, must never be reached. Tests of that way name their own URL."""
+    from guidedeck.anki_connect import ENV_URL, OFF
+
+    monkeypatch.setenv(ENV_URL, OFF)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fixtures_stay_as_committed() -> Iterator[None]:
     """A build writes a lock file beside its guide: a test that builds a fixture in place would

@@ -516,12 +516,13 @@ def test_a_collection_from_a_newer_anki_is_said_so(profile: Profile) -> None:
 STOP_AFTER_FIRST = """
 import os, signal, sys
 import guidedeck.push as push
-imported = push.import_package
-def import_then_stop(col, package):
-    log = imported(col, package)
+from guidedeck.targets import EngineTarget
+imported = EngineTarget.import_package
+def import_then_stop(self, package):
+    log = imported(self, package)
     os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first package is imported
     return log
-push.import_package = import_then_stop
+EngineTarget.import_package = import_then_stop
 from guidedeck.entry import run
 sys.argv = ["guidedeck", *sys.argv[1:]]
 run()

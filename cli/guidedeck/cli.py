@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,6 +36,11 @@ def _as_paths(ctx: click.Context, param: click.Parameter, value: object) -> obje
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(), callback=_as_paths)
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+ANKI_CONNECT = click.option(
+    "--anki-connect", "connect", default=None, metavar="URL|off",
+    help="Reach a running Anki through AnkiConnect at URL (default: http://127.0.0.1:8765 when "
+    "it answers, else the collection file; $GUIDEDECK_ANKI_CONNECT; off: never).",
+)  # fmt: skip
 DIALECT = click.option(
     "--dialect",
     type=click.Choice(
@@ -379,6 +384,7 @@ def init_command(folder: Path) -> None:
     help="The collection file to read (default: your Anki profile's).",
 )  # fmt: skip
 @click.option("--profile", default=None, help="The Anki profile to read, by name.")
+@ANKI_CONNECT
 @click.option(
     "--lapses", type=click.IntRange(min=1), default=3, show_default=True,
     help="List notes that lapsed at least this many times.",
@@ -389,25 +395,31 @@ def init_command(folder: Path) -> None:
 )  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def triage_command(
-    paths: tuple[Path, ...], collection: Path | None, profile: str | None, lapses: int,
-    decks_dir: Path, fmt: str,
+    paths: tuple[Path, ...], collection: Path | None, profile: str | None, connect: str | None,
+    lapses: int, decks_dir: Path, fmt: str,
 ) -> None:  # fmt: skip
     """List the guides' notes that learners flag, mark or keep failing (leeches, lapses), as
     path:line: kind: question, most trouble first. Reads the collection; changes nothing."""
     import json
 
+    from guidedeck.anki_connect import ConnectError
     from guidedeck.cache import Cache
-    from guidedeck.push import PushError, find_collection
-    from guidedeck.triage import known_notes, troubles
+    from guidedeck.connect_target import ConnectTarget
+    from guidedeck.push import PushError, choose_way
+    from guidedeck.triage import known_notes, troubles, troubles_in_file
 
     inputs = _inputs(paths, False)
     try:
-        path, chosen = find_collection(collection, profile)
+        way = choose_way(collection, profile, connect)
         known, problems = known_notes(
             inputs.packages, decks_dir, Cache.under(decks_dir, writable=False)
         )
-        found = troubles(path, known, lapses)
-    except PushError as exc:
+        if way.client is not None:
+            found = troubles(ConnectTarget(way.client), known, lapses)
+        else:
+            assert way.collection is not None
+            found = troubles_in_file(way.collection, known, lapses)
+    except (PushError, ConnectError) as exc:
         raise GuideError(str(exc)) from None
     if fmt == "json":
         click.echo(json.dumps([t.as_dict() for t in found], indent=2, ensure_ascii=False))
@@ -415,7 +427,7 @@ def triage_command(
         for trouble in found:
             click.echo(trouble.line())
         click.echo(f"{len(found)} note(s) in trouble, of {len(known)} from these guides, in "
-                   f"{chosen}", err=True)  # fmt: skip
+                   f"{way.chosen}", err=True)  # fmt: skip
     if problems:
         report_diagnostics(problems, False)
 
@@ -427,6 +439,7 @@ def triage_command(
     help="The collection.anki2 file to push into (default: your Anki profile's).",
 )  # fmt: skip
 @click.option("--profile", default=None, help="The Anki profile to push into, by name.")
+@ANKI_CONNECT
 @click.option(
     "--removed", type=click.Choice(["keep", "tag", "suspend", "delete"]), default="keep",
     show_default=True,
@@ -438,17 +451,18 @@ def triage_command(
 @STRICT
 @DIALECT
 def push_command(
-    paths: tuple[Path, ...], collection: Path | None, profile: str | None, removed: str,
-    yes: bool, dry_run: bool, out: Path, strict: bool, dialect: str | None,
+    paths: tuple[Path, ...], collection: Path | None, profile: str | None, connect: str | None,
+    removed: str, yes: bool, dry_run: bool, out: Path, strict: bool, dialect: str | None,
 ) -> None:  # fmt: skip
-    """Build, then import straight into your Anki collection (Anki must be closed)."""
+    """Build, then import straight into your Anki collection: the running Anki through
+    AnkiConnect, else the collection file (Anki closed)."""
     from guidedeck.prepare import available_cores
-    from guidedeck.push import PushError, PushStoppedError, find_collection, push
+    from guidedeck.push import PushError, PushStoppedError, choose_way, push, push_connect
 
     _check_out(out, writing=not dry_run)
     inputs = _inputs(paths, strict, dialect)
     try:
-        where, chosen = find_collection(collection, profile)
+        way = choose_way(collection, profile, connect)
 
         def confirm(plan: object) -> bool:
             if yes:
@@ -460,11 +474,17 @@ def push_command(
             question = f"Delete {number} note(s), their cards and reviews from your collection?"
             return click.confirm(question, default=False)
 
-        result = push(
-            inputs.packages, out, roots=inputs.roots, collection=where,
-            chosen=chosen, policy=removed, dry_run=dry_run, strict=strict,
-            jobs=available_cores(), confirm=confirm,
-        )  # fmt: skip
+        common: dict[str, Any] = {
+            "roots": inputs.roots, "policy": removed, "dry_run": dry_run, "strict": strict,
+            "jobs": available_cores(), "confirm": confirm,
+        }  # fmt: skip
+        if way.client is not None:
+            result = push_connect(inputs.packages, out, client=way.client, **common)
+        else:
+            assert way.collection is not None
+            result = push(
+                inputs.packages, out, collection=way.collection, chosen=way.chosen, **common
+            )
     except PushError as exc:
         raise GuideError(str(exc)) from None
     except PushStoppedError as exc:
@@ -492,6 +512,11 @@ def _push_summary(result: object, dry_run: bool) -> None:
         click.echo(
             f"backup: {result.backup} (taken before the push; to restore it: Anki > File > "
             "Switch Profile > Open Backup)"
+        )
+    for path in result.exported:
+        click.echo(
+            f"exported before deleting: {path} (with its reviews; importing it with 'Import any "
+            "learning progress' brings the deleted notes back)"
         )
     head = ["deck", "added", "updated", "unchanged", "moved", "removed"]
     rows = [

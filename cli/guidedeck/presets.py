@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from guidedeck.targets import Target
 
 MARK = "guidedeck"
 """The key in the preset's own record where guidedeck keeps the values it last set."""
@@ -75,39 +78,32 @@ def _held(conf: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_preset(
-    col: Any, name: str, preset: Preset, decks: Iterable[str], dry: bool
+    target: Target, name: str, preset: Preset, decks: Iterable[str], dry: bool
 ) -> tuple[bool, str]:
-    """Bring preset ``name`` to ``preset`` in ``col`` (``dry``: only say what would happen) and
-    give it to ``decks`` that use Anki's default preset: whether that changes the collection,
-    and a sentence saying what happened."""
+    """Bring preset ``name`` to ``preset`` in the collection (``dry``: only say what would
+    happen) and give it to ``decks`` that use Anki's Default preset: whether that changes the
+    collection, and a sentence saying what happened. A preset is made only for a deck to use."""
     wanted = preset.values()
-    conf = next((c for c in col.decks.all_config() if c["name"] == name), None)
+    conf = target.preset(name)
     if conf is not None and _held(conf) != conf.get(MARK, {}):
         return False, f"options preset {name!r} was changed in Anki: left as it is"
+    waiting = target.on_default(decks)
     would = "would be " if dry else ""
+    if conf is None and not waiting:
+        return False, f"options preset {name!r} not made: every deck of it has a preset of its own"
     if conf is None:
         changed, said = True, f"options preset {name!r} {would}made"
         if not dry:
-            conf = col.decks.get_config(col.decks.add_config_returning_id(name))
+            conf = target.make_preset(name, waiting)
     else:
         changed = conf.get(MARK) != wanted
-        said = (
-            f"options preset {name!r} {would}updated"
-            if changed
-            else f"options preset {name!r} as it was"
-        )
-    if changed and conf is not None and not dry:
-        _set(conf, wanted)
-        col.decks.update_config(conf)
-    waiting = [
-        deck
-        for deck in (col.decks.by_name(n) for n in sorted(set(decks)))
-        if deck is not None and not deck.get("dyn") and deck.get("conf") == 1
-    ]
-    if waiting and conf is not None and not dry:
-        for deck in waiting:
-            col.decks.set_config_id_for_deck_dict(deck, conf["id"])
-            col.decks.save(deck)
+        said = f"options preset {name!r} {would}updated" if changed else (
+            f"options preset {name!r} as it was")  # fmt: skip
+    if conf is not None and not dry:
+        if changed:
+            _set(conf, wanted)
+            target.save_preset(conf)
+        target.give_preset(waiting, conf)
     if waiting:
         said += f", {would}given to {len(waiting)} deck(s)"
     return changed or bool(waiting), said

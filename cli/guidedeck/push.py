@@ -31,21 +31,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guidedeck.anki_connect import (
+    OFF,
+    AnkiConnect,
+    ConnectError,
+    check_url,
+    default_url,
+    is_this_machine,
+    reach,
+)
 from guidedeck.backup import Backup, read_only_uri
 from guidedeck.cache import Cache
-from guidedeck.cards import KINDS
 from guidedeck.commit import StagedBuild, staged_build
 from guidedeck.config import PackageConfig
+from guidedeck.connect_target import ConnectTarget
 from guidedeck.entry import Terminated
 from guidedeck.identity import anki_search
 from guidedeck.memory import DeckNote, DeckReadError, read_deck
 from guidedeck.plan import BuildOptions
 from guidedeck.report import BuildReport
+from guidedeck.targets import EngineTarget, HeldNote, Target
 from guidedeck.transaction import signals_held
 
 REMOVED_TAG = "guidedeck::removed"
 POLICIES = ("keep", "tag", "suspend", "delete")
-_DEFAULT_DECK = 1
 
 
 class PushError(Exception):
@@ -127,6 +136,53 @@ def find_collection(collection: Path | None, profile: str | None) -> tuple[Path,
     )
 
 
+ADDON = "AnkiConnect (add-on code 2055492159)"
+
+
+@dataclass(frozen=True, slots=True)
+class Way:
+    """How the collection is reached: its file (Anki closed), or AnkiConnect (Anki running)."""
+
+    chosen: str
+    collection: Path | None = None
+    client: AnkiConnect | None = None
+
+
+def _file(collection: Path | None, profile: str | None) -> Way:
+    path, chosen = find_collection(collection, profile)
+    return Way(chosen, collection=path)
+
+
+def choose_way(collection: Path | None, profile: str | None, connect: str | None) -> Way:
+    """The way in: ``--collection`` or ``--profile`` name a file; ``--anki-connect URL`` the
+    add-on, which must answer; with neither, the add-on when it answers at the default URL,
+    else the profile's file. One message says why when none is possible."""
+    if collection is not None or profile is not None:
+        return _file(collection, profile)
+    explicit = connect is not None and connect.lower() != OFF
+    url = connect if explicit else (None if connect is not None else default_url())
+    if url is not None:
+        try:
+            client = reach(check_url(url))
+        except ConnectError as exc:
+            raise PushError(f"{exc}; nothing was changed") from None
+        if client is not None:
+            return Way(f"Anki (AnkiConnect at {url})", client=client)
+        if explicit:
+            raise PushError(
+                f"AnkiConnect does not answer at {url}: start Anki with {ADDON}, or leave "
+                "--anki-connect out to use the collection file while Anki is closed"
+            )
+    try:
+        return _file(None, None)
+    except PushError as exc:
+        if url is None:
+            raise
+        raise PushError(
+            f"{exc}. Nor does AnkiConnect answer at {url}: start Anki with {ADDON}"
+        ) from None
+
+
 def open_collection(path: Path) -> Any:
     """The collection, opened by this process alone (Anki refuses one another process holds)."""
     try:
@@ -157,8 +213,8 @@ def _engine_version() -> str:
 
 def _in_use(path: Path) -> PushError:
     return PushError(
-        f"{path} is in use (Anki or another program has it open): close Anki and push again; "
-        "nothing was changed"
+        f"{path} is in use (Anki or another program has it open): close Anki and push again, "
+        f"or add {ADDON} to Anki to push while it runs; nothing was changed"
     )
 
 
@@ -219,11 +275,13 @@ class Plan:
 
     decks: dict[str, DeckLine] = field(default_factory=lambda: defaultdict(DeckLine))
     packages: list[tuple[Path, list[DeckNote]]] = field(default_factory=list)
+    held: dict[str, HeldNote] = field(default_factory=dict)
+    """The packages' notes (GUID ->) as the collection held them before the push."""
     moves: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     """Target deck -> card ids to move there."""
-    removed: dict[int, str] = field(default_factory=dict)
-    """Note id -> ``ID`` field of a note whose item left its guide."""
-    removed_cards: list[int] = field(default_factory=list)
+    moved_from: set[str] = field(default_factory=set)
+    removed: dict[int, HeldNote] = field(default_factory=dict)
+    """Note id -> a note whose item left its guide, as the collection holds it."""
     decks_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """Package file name -> the decks its notes go to."""
 
@@ -233,17 +291,25 @@ class Plan:
         lines = self.decks.values()
         return any(d.added or d.updated for d in lines) or any(self.moves.values())
 
+    def wanted(self) -> dict[str, str]:
+        """GUID -> ``ID`` field of every note of the packages."""
+        return {n.guid: n.fields["ID"] for _f, notes in self.packages for n in notes}
+
 
 @dataclass
 class PushReport:
     """The outcome of a push."""
 
-    collection: Path
+    collection: Path | None
     chosen: str
     policy: str
     plan: Plan = field(default_factory=Plan)
     build: BuildReport | None = None
     backup: Path | None = None
+    """The whole collection as it was (the file path)."""
+    exported: list[Path] = field(default_factory=list)
+    """Decks holding removed notes, with their reviews, exported before a deletion
+    (AnkiConnect, which cannot back up the whole collection)."""
     applied: bool = False
     declined: bool = False
     emptied: list[str] = field(default_factory=list)
@@ -256,24 +322,7 @@ class PushReport:
     """What became of each package's options preset (decks.yaml's ``preset:``)."""
 
 
-def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _col_notes(col: Any, guids: Sequence[str]) -> dict[str, tuple[int, int, str, int]]:
-    """guid -> (note id, mtime, fields, notetype id) of the collection's notes."""
-    found = {}
-    for chunk in _chunks(list(guids)):
-        marks = ",".join("?" * len(chunk))
-        for nid, guid, mod, flds, mid in col.db.all(
-            f"select id, guid, mod, flds, mid from notes where guid in ({marks})", *chunk
-        ):
-            found[guid] = (nid, mod, flds, mid)
-    return found
-
-
-def make_plan(col: Any, staged: StagedBuild, out_dir: Path) -> Plan:
+def make_plan(target: Target, staged: StagedBuild, out_dir: Path) -> Plan:
     """Compare the staged decks with the collection."""
     plan = Plan()
     ours_before = _deck_names_built(out_dir)
@@ -282,53 +331,55 @@ def make_plan(col: Any, staged: StagedBuild, out_dir: Path) -> Plan:
         plan.packages.append((deck_file, notes))
         plan.decks_of[pkg.output.name].update(n.deck for n in notes)
         ours_before.update(n.deck for n in notes)
-    names = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    gone = _gone(staged.plan.report)
+    held = target.notes({**gone, **plan.wanted()})
+    plan.held = {g: h for g, h in held.items() if g not in gone}
     for _file, notes in plan.packages:
-        _plan_notes(col, plan, notes, names, ours_before)
-    _plan_removed(col, plan, staged.plan.report, names)
+        _plan_notes(plan, notes, ours_before)
+    _plan_removed(plan, [h for g, h in held.items() if g in gone])
     return plan
 
 
-def _plan_notes(
-    col: Any, plan: Plan, notes: list[DeckNote], names: dict[int, str], ours: set[str]
-) -> None:
-    """Added, updated or unchanged, and the cards to move to their package's deck."""
-    known = _col_notes(col, [n.guid for n in notes])
+def _plan_notes(plan: Plan, notes: list[DeckNote], ours: set[str]) -> None:
+    """Added, updated or unchanged (Anki's rule: newer and different), and the cards to move
+    to their package's deck."""
     for note in notes:
         line = plan.decks[note.deck]
-        held = known.get(note.guid)
+        held = plan.held.get(note.guid)
         if held is None:
             line.added += 1
             continue
-        nid, mod, flds, _mid = held
-        fields = "\x1f".join(note.fields.values())
-        if note.mtime > mod and fields != flds:
+        newer = held.mtime is None or note.mtime > held.mtime
+        if newer and tuple(note.fields.values()) != held.fields:
             line.updated += 1
         else:
             line.unchanged += 1
-        for cid, did, odid in col.db.all("select id, did, odid from cards where nid = ?", nid):
-            where = names.get(did, "")
+        for card in held.cards:
             # cards in a filtered deck go home by themselves; cards the user filed in a deck of
             # their own stay there: only cards where guidedeck put them follow the package
-            if odid == 0 and where != note.deck and where in ours:
-                plan.moves[note.deck].append(cid)
+            if not card.filtered and card.deck != note.deck and card.deck in ours:
+                plan.moves[note.deck].append(card.cid)
+                plan.moved_from.add(card.deck)
                 line.moved += 1
 
 
-def _plan_removed(col: Any, plan: Plan, report: BuildReport, names: dict[int, str]) -> None:
-    """The notes whose items left the built guides (:mod:`guidedeck.removal`: now or before;
-    never notes of a kind no longer built), as the collection holds them."""
-    gone = sorted(
-        {e.guid for pkg in report.packages for g in pkg.guides
-         for e in (*g.removed, *g.removed_before)}
-    )  # fmt: skip
-    for nid, _mod, flds, mid in _col_notes(col, gone).values():
-        if KINDS.by_model(mid) is None:
+def _gone(report: BuildReport) -> dict[str, str]:
+    """GUID -> ``ID`` field of the notes whose items left the built guides
+    (:mod:`guidedeck.removal`: now or before; never notes of a kind no longer built)."""
+    return {
+        e.guid: e.id for pkg in report.packages for g in pkg.guides
+        for e in (*g.removed, *g.removed_before)
+    }  # fmt: skip
+
+
+def _plan_removed(plan: Plan, held: Iterable[HeldNote]) -> None:
+    """The removed notes the collection holds, still of a guidedeck notetype."""
+    for note in sorted(held, key=lambda h: h.nid):
+        if note.kind is None:
             continue
-        plan.removed[nid] = flds.split("\x1f", 1)[0]
-        for cid, did in col.db.all("select id, did from cards where nid = ?", nid):
-            plan.removed_cards.append(cid)
-            plan.decks[names.get(did, "")].removed += 1
+        plan.removed[note.nid] = note
+        for card in note.cards:
+            plan.decks[card.deck].removed += 1
 
 
 def _deck_names_built(out_dir: Path) -> set[str]:
@@ -345,34 +396,19 @@ def _deck_names_built(out_dir: Path) -> set[str]:
 # --- carrying it out ----------------------------------------------------------------------------
 
 
-def import_package(col: Any, package: Path) -> Any:
-    """Anki's File > Import of an ``.apkg``, with its default options."""
-    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-    from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
-
-    options = ImportAnkiPackageOptions(
-        merge_notetypes=False,
-        update_notes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-        update_notetypes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-        with_scheduling=False,
-        with_deck_configs=False,
-    )
-    request = ImportAnkiPackageRequest(package_path=str(package), options=options)
-    return col.import_anki_package(request).log
-
-
-def apply_plan(col: Any, staged: StagedBuild, policy: str, result: PushReport) -> None:
+def apply_plan(target: Target, staged: StagedBuild, policy: str, result: PushReport) -> None:
     """Import, move cards to their decks, drop decks left empty, act on the removed notes, then
     commit the build's files. Ctrl-C or SIGTERM waits for the package being imported, and for
     the last steps; between packages it stops the push with :class:`PushStoppedError`."""
     plan = result.plan
     try:
-        _import_all(col, plan, result)
+        _import_all(target, plan, result)
         with signals_held():
-            _move_cards(col, plan, result)
-            nids = sorted(plan.removed)
-            if nids and policy != "keep":
-                result.acted = _POLICIES[policy](col, plan, nids)
+            for deck, cards in plan.moves.items():
+                target.move(cards, deck)
+            result.emptied = target.remove_empty(plan.moved_from)
+            if plan.removed and policy != "keep":
+                result.acted = _POLICIES[policy](target, list(plan.removed.values()))
             result.applied = True
             staged.commit()
     except (KeyboardInterrupt, Terminated) as exc:
@@ -385,84 +421,76 @@ def _stopped(plan: Plan, result: PushReport, signal: BaseException) -> str:
     if not result.imported:
         return f"push stopped ({how}) before it changed the collection; nothing was changed"
     left = sorted(set(plan.decks) - result.imported)
+    undo = (
+        f"restore the backup {result.backup} (Anki > File > Switch Profile > Open Backup) "
+        "to undo it"
+        if result.backup
+        else "use Anki's Browse to undo it"
+    )
     return (
         f"push stopped ({how}) part-way: the collection now holds the notes of "
         f"{', '.join(sorted(result.imported))}; not yet of {', '.join(left)}. No deck or lock "
-        f"file was changed. Push again to finish it, or restore the backup {result.backup} "
-        "(Anki > File > Switch Profile > Open Backup) to undo it."
+        f"file was changed. Push again to finish it, or {undo}."
     )
 
 
-def _import_all(col: Any, plan: Plan, result: PushReport) -> None:
-    """Import every package, each whole; the importer's own account replaces the prediction
-    (it is what the collection now holds)."""
-    for line in plan.decks.values():
-        line.added = line.updated = line.unchanged = 0
+def _import_all(target: Target, plan: Plan, result: PushReport) -> None:
+    """Import every package, each whole; then count what the collection now holds (it is what
+    Anki did, not what was predicted)."""
+    refused = 0
     for staged, notes in plan.packages:
         with signals_held():  # a package is in, or not: never part of one
-            log = import_package(col, staged)
+            refused += target.import_package(staged)
             result.imported.update(n.deck for n in notes)
-        deck_of = {n.guid: n.deck for n in notes}
-        for part, attr in (("new", "added"), ("updated", "updated"), ("duplicate", "unchanged")):
-            nids = [entry.id.nid for entry in getattr(log, part)]
-            for guid in col.db.list(f"select guid from notes where id in {_ids(nids)}"):
-                line = plan.decks[deck_of.get(guid, "")]
-                setattr(line, attr, getattr(line, attr) + 1)
-        if log.conflicting or log.missing_notetype or log.empty_first_field:
-            raise PushError(
-                f"Anki did not take every note of this push ({len(log.conflicting)} "
-                f"conflicting); to undo what it took, restore {result.backup}"
-            )
+    after = target.notes(plan.wanted())
+    for line in plan.decks.values():
+        line.added = line.updated = line.unchanged = 0
+    for _staged, notes in plan.packages:
+        for note in notes:
+            now, before = after.get(note.guid), plan.held.get(note.guid)
+            if now is None:
+                refused += 1
+                continue
+            line = plan.decks[note.deck]
+            if before is None:
+                line.added += 1
+            elif now.fields != before.fields:
+                line.updated += 1
+            else:
+                line.unchanged += 1
+    if refused:
+        undo = f"restore {result.backup}" if result.backup else "see Anki's Browse"
+        raise PushError(
+            f"Anki did not take every note of this push ({refused} refused, e.g. a note of "
+            f"the same GUID and another notetype); to undo what it took, {undo}"
+        )
 
 
-def _move_cards(col: Any, plan: Plan, result: PushReport) -> None:
-    """Move cards to their package's deck; remove guidedeck's decks the moves left empty."""
-    emptied: set[int] = set()
-    for deck, cards in plan.moves.items():
-        target = col.decks.id_for_name(deck)
-        emptied.update(col.db.list(f"select distinct did from cards where id in {_ids(cards)}"))
-        col.set_deck(cards, target)
-    for did in sorted(emptied):
-        deck = col.decks.get(did, default=False)
-        if deck is None or did == _DEFAULT_DECK or col.decks.card_count(did, True):
-            continue
-        if list(col.decks.children(did)):
-            continue
-        result.emptied.append(deck["name"])
-        col.decks.remove([did])
-
-
-def _tag(col: Any, _plan: Plan, nids: list[int]) -> int:
-    todo = [n for n in nids if REMOVED_TAG not in col.get_note(n).tags]
+def _tag(target: Target, notes: list[HeldNote]) -> int:
+    todo = [n.nid for n in notes if REMOVED_TAG.casefold() not in map(str.casefold, n.tags)]
     if todo:
-        col.tags.bulk_add(todo, REMOVED_TAG)
+        target.tag(todo, REMOVED_TAG)
     return len(todo)
 
 
-def _suspend(col: Any, plan: Plan, _nids: list[int]) -> int:
-    cards = col.db.list(
-        f"select id from cards where queue != -1 and id in {_ids(plan.removed_cards)}"
-    )
+def _suspend(target: Target, notes: list[HeldNote]) -> int:
+    cards = [c.cid for n in notes for c in n.cards if not c.suspended]
     if cards:
-        col.sched.suspend_cards(cards)
+        target.suspend(cards)
     return len(cards)
 
 
-def _delete(col: Any, _plan: Plan, nids: list[int]) -> int:
-    col.remove_notes(nids)
-    return len(nids)
+def _delete(target: Target, notes: list[HeldNote]) -> int:
+    target.delete([n.nid for n in notes])
+    return len(notes)
 
 
-_POLICIES: dict[str, Callable[[Any, Plan, list[int]], int]] = {
+_POLICIES: dict[str, Callable[[Target, list[HeldNote]], int]] = {
     "tag": _tag,
     "suspend": _suspend,
     "delete": _delete,
 }
 """What each ``--removed`` policy but ``keep`` does to the removed notes; how many it acted on."""
-
-
-def _ids(values: Iterable[int]) -> str:
-    return "(" + ",".join(str(int(v)) for v in values) + ")"
 
 
 def push(
@@ -478,7 +506,8 @@ def push(
     jobs: int = 1,
     confirm: Callable[[Plan], bool] = lambda _plan: False,
 ) -> PushReport:
-    """Build ``packages`` and bring them into ``collection``; see the module's docstring."""
+    """Build ``packages`` and bring them into the ``collection`` file (Anki closed); see the
+    module's docstring."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}")
     result = PushReport(collection, chosen, policy)
@@ -490,8 +519,73 @@ def push(
             stack.callback(aside.discard)  # kept only once the push changes something
         col = open_collection(target)
         stack.callback(col.close)
-        _push(col, packages, out_dir, roots, result, aside, dry_run, strict, jobs, confirm)
+
+        def keep(_plan: Plan) -> None:
+            if aside is not None:
+                result.backup = aside.keep()
+
+        options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
+        _push(EngineTarget(col), packages, options, result, dry_run, confirm, keep)
     return result
+
+
+def push_connect(
+    packages: Sequence[PackageConfig],
+    out_dir: Path,
+    *,
+    roots: Sequence[Path],
+    client: AnkiConnect,
+    policy: str = "keep",
+    dry_run: bool = False,
+    strict: bool = False,
+    jobs: int = 1,
+    confirm: Callable[[Plan], bool] = lambda _plan: False,
+) -> PushReport:
+    """Build ``packages`` and bring them into the running Anki through AnkiConnect: the same
+    plan, policies, moves and presets as :func:`push`. The add-on cannot back the collection
+    up, so before a deletion the decks holding the removed notes are exported with their
+    reviews, beside Anki's own backups."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}")
+    if not is_this_machine(client.url):
+        raise PushError(
+            f"--anki-connect {client.url} is another machine: Anki reads the package from its "
+            "own disk, so push works with an Anki on this machine only; nothing was changed"
+        )
+    result = PushReport(None, f"Anki (AnkiConnect at {client.url})", policy)
+    target = ConnectTarget(client)
+
+    def keep(plan: Plan) -> None:
+        if policy == "delete" and plan.removed:
+            result.exported = _export_removed(target, client, plan)
+
+    options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
+    try:
+        _push(target, packages, options, result, dry_run, confirm, keep)
+    except ConnectError as exc:
+        done = "" if not result.imported else (
+            f" The collection holds the notes of {', '.join(sorted(result.imported))} already;"
+            " push again once Anki answers.")  # fmt: skip
+        raise PushError(f"{exc}.{done} No deck or lock file was changed.") from None
+    return result
+
+
+def _export_removed(target: ConnectTarget, client: AnkiConnect, plan: Plan) -> list[Path]:
+    """Each deck holding a removed note, exported with its reviews into the profile's backups
+    folder (Anki writes it): importing one with its scheduling brings deleted notes back."""
+    media = client.call("getMediaDirPath")
+    if not isinstance(media, str):
+        raise ConnectError("getMediaDirPath: AnkiConnect did not say where the profile is")
+    folder = Path(media).parent / "backups"
+    folder.mkdir(exist_ok=True)  # Anki makes it at its first backup (push runs on its machine)
+    stamp = time.strftime("%Y-%m-%d-%H.%M.%S")
+    decks = sorted({c.deck for n in plan.removed.values() for c in n.cards})
+    out = []
+    for number, deck in enumerate(decks, 1):
+        path = folder / f"guidedeck-removed-{stamp}-{number}.apkg"
+        target.export(deck, path)
+        out.append(path)
+    return out
 
 
 def _aside(collection: Path) -> Backup:
@@ -519,20 +613,19 @@ def scratch_copy(collection: Path, stack: ExitStack) -> Path:
 
 
 def _push(
-    col: Any, packages: Sequence[PackageConfig], out_dir: Path, roots: Sequence[Path],
-    result: PushReport, aside: Backup | None, dry_run: bool, strict: bool, jobs: int,
-    confirm: Callable[[Plan], bool],
+    target: Target, packages: Sequence[PackageConfig], options: BuildOptions,
+    result: PushReport, dry_run: bool, confirm: Callable[[Plan], bool],
+    keep: Callable[[Plan], None],
 ) -> None:  # fmt: skip
-    """Stage a build, plan against the open collection, apply, commit (see :func:`push`)."""
-    options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
-    cache = Cache.under(out_dir, writable=not dry_run)
+    """Stage a build, plan against the collection, keep a way back (``keep``), apply, commit."""
+    cache = Cache.under(options.out_dir, writable=not dry_run)
     with staged_build(packages, options, cache) as staged:
         result.build = staged.plan.report
         if not staged.complete:
             return  # a package cannot be built: the collection is left alone
-        result.plan = make_plan(col, staged, out_dir)
-        planned = _presets(col, staged, result.plan, dry=True)
-        if dry_run or aside is None:
+        result.plan = make_plan(target, staged, options.out_dir)
+        planned = _presets(target, staged, result.plan, dry=True)
+        if dry_run:
             result.presets = [said for _changes, said in planned]
             return
         if result.policy == "delete" and result.plan.removed and not confirm(result.plan):
@@ -540,17 +633,17 @@ def _push(
             return
         acts = result.policy != "keep" and bool(result.plan.removed)
         if result.plan.changes or acts or any(changes for changes, _said in planned):
-            result.backup = aside.keep()
-            apply_plan(col, staged, result.policy, result)
+            keep(result.plan)
+            apply_plan(target, staged, result.policy, result)
         else:
             with signals_held():
                 result.applied = True
                 staged.commit()
         with signals_held():
-            result.presets = [said for _c, said in _presets(col, staged, result.plan, dry=False)]
+            result.presets = [said for _c, said in _presets(target, staged, result.plan, False)]
 
 
-def _presets(col: Any, staged: StagedBuild, plan: Plan, dry: bool) -> list[tuple[bool, str]]:
+def _presets(target: Target, staged: StagedBuild, plan: Plan, dry: bool) -> list[tuple[bool, str]]:
     """Each package's options preset (``preset:`` in decks.yaml) brought into the collection,
     and given to the package's decks: whether it changes anything, and what happened."""
     from guidedeck.presets import apply_preset
@@ -559,13 +652,13 @@ def _presets(col: Any, staged: StagedBuild, plan: Plan, dry: bool) -> list[tuple
     for config in staged.plan.packages:
         if config.preset is not None:
             name = f"guidedeck: {Path(config.output).stem}"
-            out.append(apply_preset(col, name, config.preset, plan.decks_of[config.output], dry))
+            out.append(apply_preset(target, name, config.preset, plan.decks_of[config.output], dry))
     return out
 
 
 def removed_search(plan: Plan) -> str:
     """An Anki search for the removed notes (by their ``ID`` field)."""
-    return anki_search(sorted(plan.removed.values()))
+    return anki_search(sorted(n.id_field for n in plan.removed.values()))
 
 
 def counts(plan: Plan) -> Counter[str]:
@@ -586,8 +679,11 @@ __all__ = [
     "PushError",
     "PushReport",
     "PushStoppedError",
+    "Way",
     "anki_base",
+    "choose_way",
     "find_collection",
     "open_collection",
     "push",
+    "push_connect",
 ]

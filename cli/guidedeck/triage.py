@@ -1,8 +1,9 @@
 """``guidedeck triage``: the notes learners flag, mark or keep failing, traced back to the lines
 of the guides they came from, so that the author fixes the guide where it is unclear or wrong.
 
-Read-only: the collection is read from a copy (Anki's engine may upgrade what it opens), and the
-guides' notes are known by the identities a build into the output folder gives them (a dry run).
+Read-only: a collection file is read from a copy (Anki's engine may upgrade what it opens), a
+running Anki through AnkiConnect's reading actions only; the guides' notes are known by the
+``ID`` field a build into the output folder gives them (a dry run).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guidedeck.cache import Cache
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic
 from guidedeck.identity import field_text
+
+if TYPE_CHECKING:
+    from guidedeck.targets import Target
 
 FLAGS = {1: "red", 2: "orange", 3: "green", 4: "blue", 5: "pink", 6: "turquoise", 7: "purple"}
 ASKS = ("Question", "Title", "Subject", "Section", "Guide")
@@ -55,7 +59,8 @@ class Trouble:
 def known_notes(
     packages: Sequence[PackageConfig], decks_dir: Path, cache: Cache | None
 ) -> tuple[dict[str, tuple[str, str]], list[Diagnostic]]:
-    """Every note the guides make, by GUID: its ``path:line`` and kind (nothing written)."""
+    """Every note the guides make, by ``ID`` field: its ``path:line`` and kind (nothing
+    written)."""
     from guidedeck.commit import matched_build, notes_by_guide
     from guidedeck.plan import BuildOptions
 
@@ -67,32 +72,36 @@ def known_notes(
     ):
         for _config, _deck, ready, notes in notes_by_guide(plan, ids):
             for card, note in zip(ready.cards, notes, strict=True):
-                known[note.guid] = (card.source, card.kind.value)
+                known[note.fields["ID"]] = (card.source, card.kind.value)
     return known, list(dict.fromkeys(plan.report.diagnostics))
 
 
-def troubles(collection: Path, known: dict[str, tuple[str, str]], lapses: int) -> list[Trouble]:
-    """The notes of ``known`` in ``collection`` that are flagged, marked, leeches or lapsed at
+def troubles(target: Target, known: dict[str, tuple[str, str]], lapses: int) -> list[Trouble]:
+    """The notes of ``known`` in the collection that are flagged, marked, leeches or lapsed at
     least ``lapses`` times, most trouble first."""
-    from guidedeck.push import open_collection, scratch_copy
-
     found: list[Trouble] = []
+    for card in target.studied(lapses):
+        if card.id_field not in known:
+            continue
+        source, kind = known[card.id_field]
+        found.append(Trouble(
+            source, kind, _asks(card.fields), card.lapses, FLAGS.get(card.flag, ""),
+            card.marked, card.leech,
+        ))  # fmt: skip
+    return sorted(found, key=lambda t: (t.rank(), t.source))
+
+
+def troubles_in_file(
+    collection: Path, known: dict[str, tuple[str, str]], lapses: int
+) -> list[Trouble]:
+    """:func:`troubles` of a collection file, read from a copy (Anki closed)."""
+    from guidedeck.push import open_collection, scratch_copy
+    from guidedeck.targets import EngineTarget
+
     with ExitStack() as stack:
         col = open_collection(scratch_copy(collection, stack))
         stack.callback(col.close)
-        for cid in col.find_cards('"note:guidedeck *"'):
-            card = col.get_card(cid)
-            note = card.note()
-            if note.guid not in known:
-                continue
-            source, kind = known[note.guid]
-            trouble = Trouble(
-                source, kind, _asks(dict(note.items())), card.lapses,
-                FLAGS.get(card.user_flag(), ""), note.has_tag("marked"), note.has_tag("leech"),
-            )  # fmt: skip
-            if trouble.leech or trouble.marked or trouble.flag or trouble.lapses >= lapses:
-                found.append(trouble)
-    return sorted(found, key=lambda t: (t.rank(), t.source))
+        return troubles(EngineTarget(col), known, lapses)
 
 
 def _asks(fields: dict[str, str]) -> str:
@@ -103,4 +112,4 @@ def _asks(fields: dict[str, str]) -> str:
     return ""
 
 
-__all__ = ["Trouble", "known_notes", "troubles"]
+__all__ = ["Trouble", "known_notes", "troubles", "troubles_in_file"]

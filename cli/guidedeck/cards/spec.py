@@ -136,6 +136,10 @@ class Registry(Mapping[str, KindSpec]):
         """The kind whose notetype has this id (None: not one of guidedeck's)."""
         return self._models.get(model_id)
 
+    def by_notetype_name(self, name: str) -> KindSpec | None:
+        """The kind whose notetype has this name (AnkiConnect names notetypes, never ids)."""
+        return next((s for s in self._kinds.values() if s.notetype.name == name), None)
+
 
 __all__ = [
     "KEY_NAME_CHARS",
