@@ -152,3 +152,103 @@ def test_a_bad_anki_connect_url_is_refused(
     code, output = _push(closed_anki, "--anki-connect", url)
     assert code == 1 and said in output, output
     assert closed_anki.notes() == {}
+
+
+# --- whatever answers on the port is not trusted -------------------------------------------------
+
+
+class _Impostor:
+    """An HTTP server on this machine answering each action with a reply of its choosing."""
+
+    def __init__(self, replies: dict[str, object]) -> None:
+        import http.server
+        import json
+        import threading
+
+        answers = replies
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                reply = answers.get(body["action"], {"result": None, "error": "unsupported"})
+                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _ok(value: object) -> dict[str, object]:
+    return {"result": value, "error": None}
+
+
+_VERSION = {"version": _ok(6)}
+_NOT_ANKI_CONNECT = [
+    ({"version": {"hello": "world"}}, "the answer is not AnkiConnect's"),
+    ({"version": b"<html>not json</html>"}, "does not answer as AnkiConnect does"),
+    ({"version": _ok(5)}, "speaks API version 5"),
+]
+_PUSH = [
+    ({**_VERSION, "findNotes": _ok("everything")}, "ids that are not numbers"),
+    (
+        {**_VERSION, "findNotes": _ok([1]), "notesInfo": _ok({"1": "a note"})},
+        "answered with something else than notes",
+    ),
+]
+_TRIAGE = [
+    (
+        {
+            **_VERSION,
+            "findCards": _ok([1]),
+            "multi": _ok([_ok([])] * 7),
+            "cardsInfo": _ok([{"cardId": 1, "note": "not a number"}]),
+        },
+        "in another shape than its own",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "replies", "said"),
+    [(c, r, s) for c in ("push", "triage") for r, s in _NOT_ANKI_CONNECT]
+    + [("push", r, s) for r, s in _PUSH] + [("triage", r, s) for r, s in _TRIAGE],
+)  # fmt: skip
+def test_an_answer_that_is_not_anki_connects_is_a_message(
+    closed_anki: Profile, command: str, replies: dict[str, object], said: str
+) -> None:
+    impostor = _Impostor(replies)
+    try:
+        args = [command, str(closed_anki.guide), "--anki-connect", impostor.url]
+        args += ["--out", str(closed_anki.out)] if command == "push" else []
+        result = CliRunner().invoke(main, args)
+    finally:
+        impostor.close()
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and said in result.output, result.output
+    assert closed_anki.notes() == {}
+    assert not closed_anki.out.exists() or not list(closed_anki.out.rglob("*")), "no deck written"
+
+
+def test_a_reply_larger_than_the_bound_is_not_read(
+    closed_anki: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import guidedeck.anki_connect as connect
+
+    monkeypatch.setattr(connect, "MAX_REPLY", 1000)
+    impostor = _Impostor({"version": _ok("x" * 5000)})
+    try:
+        code, output = _push(closed_anki, "--anki-connect", impostor.url)
+    finally:
+        impostor.close()
+    assert code == 1 and "more than 1000 bytes" in output, output

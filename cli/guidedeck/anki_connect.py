@@ -8,6 +8,7 @@ trusted to be AnkiConnect.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import os
@@ -106,8 +107,8 @@ class AnkiConnect:
             raise NotListeningError(
                 f"AnkiConnect does not answer at {self.url} ({_why(exc)})"
             ) from None
-        except (OSError, ValueError) as exc:
-            raise ConnectError(f"AnkiConnect at {self.url}: {exc}") from None
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            raise ConnectError(f"AnkiConnect at {self.url}: {exc!r}") from None
         if len(raw) > MAX_REPLY:
             raise ConnectError(f"{self.url} answered with more than {MAX_REPLY} bytes")
         try:

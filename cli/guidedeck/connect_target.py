@@ -10,9 +10,10 @@ back. The package is read by Anki from this machine's disk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from guidedeck.anki_connect import AnkiConnect, ConnectError
 from guidedeck.cards import KINDS
@@ -27,6 +28,31 @@ from guidedeck.targets import (
 
 OURS = '"note:guidedeck*"'
 FLAGS = range(1, 8)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _shaped(method: _F) -> _F:
+    """A reply of another shape than AnkiConnect's (whatever listens on the port is not trusted)
+    is a :class:`ConnectError` with a message, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise ConnectError(
+                f"{method.__name__}: AnkiConnect answered in another shape than its own "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _every_method_shaped(cls: type) -> type:
+    for name, value in list(vars(cls).items()):
+        if callable(value) and not name.startswith("__"):
+            setattr(cls, name, _shaped(value))
+    return cls
 
 
 def _text(value: Any) -> str:
@@ -41,6 +67,7 @@ def _ints(value: Any) -> list[int]:
     return value
 
 
+@_every_method_shaped
 class ConnectTarget:
     """A running Anki's collection, through AnkiConnect."""
 
