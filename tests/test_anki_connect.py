@@ -9,11 +9,9 @@ status (Qt may crash the process at exit, after every case has passed).
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -21,10 +19,9 @@ from click.testing import CliRunner
 
 from guidedeck.cli import main
 from tests.conftest import ROOT
+from tests.desktop.child import run_child
 from tests.desktop.connect_cases import ADDON, CASES
 from tests.test_push import HOLDER, Profile
-
-CHILD = ROOT / "tests" / "desktop"
 
 
 @pytest.fixture(scope="module")
@@ -32,24 +29,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
     """Each case of the child run: ``None`` if it passed, else what the report says."""
     if not (ADDON / "__init__.py").is_file():
         pytest.skip(f"the AnkiConnect add-on is not at {ADDON}")
-    folder = tmp_path_factory.mktemp("connect")
-    xml = folder / "report.xml"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox", "TMPDIR": str(folder)}  # fmt: skip
-    args = [sys.executable, "-m", "pytest", "-c", str(CHILD / "pytest.ini"), "--rootdir",
-            str(ROOT), str(CHILD / "connect_cases.py"), f"--junitxml={xml}"]  # fmt: skip
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    tail = (done.stdout + done.stderr)[-4000:]
-    assert xml.is_file(), f"the child run wrote no report (exit {done.returncode}):\n{tail}"
-    out: dict[str, str | None] = {}
-    for case in ET.parse(xml).getroot().iter("testcase"):
-        problems = [el for el in case if el.tag in ("failure", "error", "skipped")]
-        out[case.get("name", "")] = (
-            None
-            if not problems
-            else "\n".join(f"{p.tag}: {p.get('message')}\n{p.text or ''}" for p in problems)
-        )
-    return out
+    return run_child("connect_cases.py", tmp_path_factory.mktemp("connect"))
 
 
 def test_the_child_ran_every_case_and_no_other(report: dict[str, str | None]) -> None:

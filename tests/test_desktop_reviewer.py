@@ -9,45 +9,16 @@ child module names must be in that report, and have passed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-
 import pytest
 
-from tests.conftest import ROOT
+from tests.desktop.child import run_child
 from tests.desktop.reviewer_cases import CASES
-
-CHILD = ROOT / "tests" / "desktop"
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
     """Each case of the child run: ``None`` if it passed, else what the report says."""
-    folder = tmp_path_factory.mktemp("desktop")
-    xml = folder / "report.xml"
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        # Chromium's sandbox cannot start as root, nor inside most CI containers
-        "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox",
-        "TMPDIR": str(folder),  # Anki's throw-away profile lands here
-    }
-    args = [sys.executable, "-m", "pytest", "-c", str(CHILD / "pytest.ini"), "--rootdir",
-            str(ROOT), str(CHILD / "reviewer_cases.py"), f"--junitxml={xml}"]  # fmt: skip
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    tail = (done.stdout + done.stderr)[-4000:]
-    assert xml.is_file(), f"the child run wrote no report (exit {done.returncode}):\n{tail}"
-    out: dict[str, str | None] = {}
-    for case in ET.parse(xml).getroot().iter("testcase"):
-        problems = [el for el in case if el.tag in ("failure", "error", "skipped")]
-        out[case.get("name", "")] = (
-            None
-            if not problems
-            else "\n".join(f"{p.tag}: {p.get('message')}\n{p.text or ''}" for p in problems)
-        )
-    return out
+    return run_child("reviewer_cases.py", tmp_path_factory.mktemp("desktop"))
 
 
 def test_the_child_ran_every_case_and_no_other(report: dict[str, str | None]) -> None:

@@ -196,11 +196,21 @@ def test_each_removed_policy_touches_exactly_the_removed_notes(
     removed = [k for k in before if "redis" in k.lower() and "networking/fact" in k]
     assert len(removed) == 1
     (gone,) = removed
+    assert_only_the_removed_note_was_acted_on(policy, before, after, gone)
+    assert "1 removed note(s): " in output
+
+
+def assert_only_the_removed_note_was_acted_on(
+    policy: str, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], gone: str
+) -> None:
+    """``--removed POLICY`` did its one thing to note ``gone``, and nothing to any other note
+    (notes as :meth:`Profile.notes` gives them, by ``ID`` field)."""
     untouched = {k for k in before if k != gone and k in after}
     assert len(untouched) == len(before) - 1
     for key in untouched:
         assert REMOVED_TAG not in after[key]["tags"], key
         assert -1 not in after[key]["queue"], key
+        assert after[key]["ivl"] == before[key]["ivl"], key
     if policy == "keep":
         assert after[gone]["tags"] == before[gone]["tags"] and -1 not in after[gone]["queue"]
     elif policy == "tag":
@@ -209,7 +219,6 @@ def test_each_removed_policy_touches_exactly_the_removed_notes(
         assert after[gone]["queue"] == {-1}
     else:
         assert gone not in after
-    assert "1 removed note(s): " in output
 
 
 def test_delete_without_yes_and_no_terminal_changes_nothing(profile: Profile) -> None:

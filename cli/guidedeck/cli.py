@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -457,7 +457,7 @@ def push_command(
     """Build, then import straight into your Anki collection: the running Anki through
     AnkiConnect, else the collection file (Anki closed)."""
     from guidedeck.prepare import available_cores
-    from guidedeck.push import PushError, PushStoppedError, choose_way, push, push_connect
+    from guidedeck.push import PushError, PushJob, PushStoppedError, choose_way, push
 
     _check_out(out, writing=not dry_run)
     inputs = _inputs(paths, strict, dialect)
@@ -474,17 +474,11 @@ def push_command(
             question = f"Delete {number} note(s), their cards and reviews from your collection?"
             return click.confirm(question, default=False)
 
-        common: dict[str, Any] = {
-            "roots": inputs.roots, "policy": removed, "dry_run": dry_run, "strict": strict,
-            "jobs": available_cores(), "confirm": confirm,
-        }  # fmt: skip
-        if way.client is not None:
-            result = push_connect(inputs.packages, out, client=way.client, **common)
-        else:
-            assert way.collection is not None
-            result = push(
-                inputs.packages, out, collection=way.collection, chosen=way.chosen, **common
-            )
+        job = PushJob(
+            inputs.packages, out, inputs.roots, removed, dry_run, strict, available_cores(),
+            confirm,
+        )  # fmt: skip
+        result = push(job, way)
     except PushError as exc:
         raise GuideError(str(exc)) from None
     except PushStoppedError as exc:

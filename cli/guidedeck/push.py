@@ -493,26 +493,43 @@ _POLICIES: dict[str, Callable[[Target, list[HeldNote]], int]] = {
 """What each ``--removed`` policy but ``keep`` does to the removed notes; how many it acted on."""
 
 
-def push(
-    packages: Sequence[PackageConfig],
-    out_dir: Path,
-    *,
-    roots: Sequence[Path],
-    collection: Path,
-    chosen: str,
-    policy: str = "keep",
-    dry_run: bool = False,
-    strict: bool = False,
-    jobs: int = 1,
-    confirm: Callable[[Plan], bool] = lambda _plan: False,
-) -> PushReport:
-    """Build ``packages`` and bring them into the ``collection`` file (Anki closed); see the
-    module's docstring."""
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}")
-    result = PushReport(collection, chosen, policy)
+@dataclass(frozen=True)
+class PushJob:
+    """What to push and how, whichever way the collection is reached."""
+
+    packages: Sequence[PackageConfig]
+    out_dir: Path
+    roots: Sequence[Path]
+    policy: str = "keep"
+    dry_run: bool = False
+    strict: bool = False
+    jobs: int = 1
+    confirm: Callable[[Plan], bool] = lambda _plan: False
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"unknown policy {self.policy!r}")
+
+    def options(self) -> BuildOptions:
+        """The build push stages."""
+        return BuildOptions(
+            self.out_dir, self.strict, False, int(time.time()), self.jobs, tuple(self.roots)
+        )
+
+
+def push(job: PushJob, way: Way) -> PushReport:
+    """Build the job's packages and bring them into the collection ``way`` reaches: the file
+    (Anki closed; see the module's docstring) or the running Anki through AnkiConnect."""
+    if way.client is not None:
+        return _push_connect(job, way.client)
+    assert way.collection is not None
+    return _push_file(job, way.collection, way.chosen)
+
+
+def _push_file(job: PushJob, collection: Path, chosen: str) -> PushReport:
+    result = PushReport(collection, chosen, job.policy)
     with ExitStack() as stack:
-        if dry_run:  # planned against a copy: the engine may upgrade a collection it opens
+        if job.dry_run:  # planned against a copy: the engine may upgrade a collection it opens
             target, aside = scratch_copy(collection, stack), None
         else:
             target, aside = collection, _aside(collection)
@@ -524,44 +541,28 @@ def push(
             if aside is not None:
                 result.backup = aside.keep()
 
-        options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
-        _push(EngineTarget(col), packages, options, result, dry_run, confirm, keep)
+        _push(EngineTarget(col), job, result, keep)
     return result
 
 
-def push_connect(
-    packages: Sequence[PackageConfig],
-    out_dir: Path,
-    *,
-    roots: Sequence[Path],
-    client: AnkiConnect,
-    policy: str = "keep",
-    dry_run: bool = False,
-    strict: bool = False,
-    jobs: int = 1,
-    confirm: Callable[[Plan], bool] = lambda _plan: False,
-) -> PushReport:
-    """Build ``packages`` and bring them into the running Anki through AnkiConnect: the same
-    plan, policies, moves and presets as :func:`push`. The add-on cannot back the collection
-    up, so before a deletion the decks holding the removed notes are exported with their
-    reviews, beside Anki's own backups."""
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}")
+def _push_connect(job: PushJob, client: AnkiConnect) -> PushReport:
+    """The same plan, policies, moves and presets through AnkiConnect. The add-on cannot back
+    the collection up, so before a deletion the decks holding the removed notes are exported
+    with their reviews, beside Anki's own backups."""
     if not is_this_machine(client.url):
         raise PushError(
             f"--anki-connect {client.url} is another machine: Anki reads the package from its "
             "own disk, so push works with an Anki on this machine only; nothing was changed"
         )
-    result = PushReport(None, f"Anki (AnkiConnect at {client.url})", policy)
+    result = PushReport(None, f"Anki (AnkiConnect at {client.url})", job.policy)
     target = ConnectTarget(client)
 
     def keep(plan: Plan) -> None:
-        if policy == "delete" and plan.removed:
+        if job.policy == "delete" and plan.removed:
             result.exported = _export_removed(target, client, plan)
 
-    options = BuildOptions(out_dir, strict, False, int(time.time()), jobs, tuple(roots))
     try:
-        _push(target, packages, options, result, dry_run, confirm, keep)
+        _push(target, job, result, keep)
     except ConnectError as exc:
         done = "" if not result.imported else (
             f" The collection holds the notes of {', '.join(sorted(result.imported))} already;"
@@ -612,29 +613,26 @@ def scratch_copy(collection: Path, stack: ExitStack) -> Path:
     return copy
 
 
-def _push(
-    target: Target, packages: Sequence[PackageConfig], options: BuildOptions,
-    result: PushReport, dry_run: bool, confirm: Callable[[Plan], bool],
-    keep: Callable[[Plan], None],
-) -> None:  # fmt: skip
+def _push(target: Target, job: PushJob, result: PushReport, keep: Callable[[Plan], None]) -> None:
     """Stage a build, plan against the collection, keep a way back (``keep``), apply, commit."""
-    cache = Cache.under(options.out_dir, writable=not dry_run)
-    with staged_build(packages, options, cache) as staged:
+    options = job.options()
+    cache = Cache.under(options.out_dir, writable=not job.dry_run)
+    with staged_build(job.packages, options, cache) as staged:
         result.build = staged.plan.report
         if not staged.complete:
             return  # a package cannot be built: the collection is left alone
         result.plan = make_plan(target, staged, options.out_dir)
         planned = _presets(target, staged, result.plan, dry=True)
-        if dry_run:
+        if job.dry_run:
             result.presets = [said for _changes, said in planned]
             return
-        if result.policy == "delete" and result.plan.removed and not confirm(result.plan):
+        if job.policy == "delete" and result.plan.removed and not job.confirm(result.plan):
             result.declined = True
             return
-        acts = result.policy != "keep" and bool(result.plan.removed)
+        acts = job.policy != "keep" and bool(result.plan.removed)
         if result.plan.changes or acts or any(changes for changes, _said in planned):
             keep(result.plan)
-            apply_plan(target, staged, result.policy, result)
+            apply_plan(target, staged, job.policy, result)
         else:
             with signals_held():
                 result.applied = True
@@ -677,6 +675,7 @@ __all__ = [
     "REMOVED_TAG",
     "Plan",
     "PushError",
+    "PushJob",
     "PushReport",
     "PushStoppedError",
     "Way",
@@ -685,5 +684,4 @@ __all__ = [
     "find_collection",
     "open_collection",
     "push",
-    "push_connect",
 ]

@@ -266,7 +266,7 @@ def test_a_renamed_deck_takes_its_studied_cards_along(anki: Anki, tmp_path: Path
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_each_removed_policy_over_anki_connect(anki: Anki, tmp_path: Path, policy: str) -> None:
-    from guidedeck.push import REMOVED_TAG
+    from tests.test_push import assert_only_the_removed_note_was_acted_on
 
     deck = f"C6{policy}"
     folder = _guides(tmp_path, f"policy_{policy}", deck)
@@ -279,17 +279,8 @@ def test_each_removed_policy_over_anki_connect(anki: Anki, tmp_path: Path, polic
     assert code == 0, output
     after = anki.notes(deck)
     (gone,) = [k for k in before if "redis" in k.lower() and "/fact/" in k]
-    for key in set(before) - {gone}:
-        assert REMOVED_TAG not in after[key]["tags"] and -1 not in after[key]["queue"], key
-        assert after[key]["ivl"] == before[key]["ivl"], key
-    if policy == "keep":
-        assert after[gone]["tags"] == before[gone]["tags"] and -1 not in after[gone]["queue"]
-    elif policy == "tag":
-        assert REMOVED_TAG in after[gone]["tags"]
-    elif policy == "suspend":
-        assert after[gone]["queue"] == {-1}
-    else:
-        assert gone not in after
+    assert_only_the_removed_note_was_acted_on(policy, before, after, gone)
+    if policy == "delete":
         exported = re.search(r"exported before deleting: (.+?\.apkg)", output)
         assert exported and Path(exported.group(1)).is_file(), output
         _restores(anki, Path(exported.group(1)), gone, before[gone])
