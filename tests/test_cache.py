@@ -273,6 +273,9 @@ def test_a_cache_deleted_during_a_build_changes_nothing(
         matched(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(guidedeck.commit, "match_across", delete_and_edit)
+    # nothing changed since the last build, which would skip the whole pipeline (and this
+    # hook): without its state, the build runs in full, as after any edit
+    shutil.rmtree(out / CACHE_DIR / "state")
     inputs = resolve([folder])
     report = build(inputs.packages, out, roots=inputs.roots, now=NOW + 120,
                    cache=Cache.under(out), jobs=1)  # fmt: skip

@@ -2,6 +2,7 @@
 
 | stage | module | what it does |
 |---|---|---|
+| skip | :mod:`guidedeck.unchanged` | nothing changed since the last build: its report, unread |
 | resolve inputs | :mod:`guidedeck.plan` | each guide's lock file, the folders with gone guides |
 | remember | :mod:`guidedeck.memory` | what the decks last built and the lock files hold |
 | prepare | :mod:`guidedeck.prepare` | every guide read, parsed and rendered (cached, in workers) |
@@ -25,9 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from guidedeck.cache import Cache
-from guidedeck.commit import staged_build
 from guidedeck.config import PackageConfig
-from guidedeck.plan import BuildOptions
 from guidedeck.report import BuildReport
 
 
@@ -51,12 +50,23 @@ def build(
     found in (searched for lock files of guides that are gone). ``cache`` holds guides prepared
     by earlier builds and what each deck was built from (none: everything is made).
     """
+    from guidedeck.unchanged import nothing_to_do, record
+
+    if cache is not None and not dry_run:  # skip: nothing changed since the last build
+        unchanged = nothing_to_do(packages, out_dir, roots, strict, cache)
+        if unchanged is not None:
+            return unchanged
+    from guidedeck.commit import staged_build
+    from guidedeck.plan import BuildOptions
+
     options = BuildOptions(
         out_dir, strict, dry_run, int(time.time()) if now is None else now, jobs, tuple(roots),
         on_guide,
     )  # fmt: skip
     with staged_build(packages, options, cache) as staged:
         staged.commit()
+    if cache is not None:
+        record(staged.plan.report, packages, out_dir, roots, strict, cache)
     return staged.plan.report
 
 

@@ -115,6 +115,8 @@ class Cache:
     hits: int = 0
     misses: int = 0
     used: set[str] = field(default_factory=set)
+    deps_seen: set[str] = field(default_factory=set)
+    """The files (images) the guides of this build depend on, as their entries name them."""
     _staging: Path | None = None
     _signer: bytes | None = None
 
@@ -192,6 +194,7 @@ class Cache:
             if expected is None or not hmac.compare_digest(expected, signature):
                 return None  # not written by this cache: a copy, or crafted
             deps = json.loads(deps_line)
+            self.deps_seen.update(deps)
             if check and any(file_state(p) != state for p, state in deps.items()):
                 return None
         except (OSError, ValueError, AttributeError):  # cut short, or from elsewhere: a miss
@@ -207,6 +210,7 @@ class Cache:
         if self.root is None or not self.writable:
             return
         self.used.add(f"{kind}/{slot}")
+        self.deps_seen.update(deps)
         head = FORMAT + key.encode() + b"\n"
         deps_line = json.dumps(dict(deps), ensure_ascii=True).encode("ascii")
         self._begin()

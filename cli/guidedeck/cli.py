@@ -279,7 +279,7 @@ def build_command(
 
 
 def _check_out(out: Path, *, writing: bool) -> None:
-    from guidedeck.plan import output_problem
+    from guidedeck.ownership import output_problem
 
     problem = output_problem(out, writing=writing)
     if problem is not None:
@@ -586,9 +586,11 @@ def _summary(result: BuildReport) -> None:
     same = sum(p.unchanged for p in result.packages)
     if same:
         notes.append(f"{same} unchanged, left as they were")
-    if result.reused:
+    if result.reused and not result.unread:
         total = result.reused + result.prepared
         notes.append(f"{result.reused} of {total} guide(s) from the cache")
+    if result.unread:
+        notes.append("nothing changed since the last build: no guide, deck or lock read")
     extra = f" ({'; '.join(notes)})" if notes else ""
     click.echo(
         f"{done} of {len(result.packages)} package(s) {verb} in {result.seconds:.2f} s{extra}"

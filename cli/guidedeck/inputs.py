@@ -156,10 +156,13 @@ def _candidates(files: Sequence[Path]) -> dict[Path, list[Path]]:
 def _all_one_question(members: list[Path]) -> bool:
     """Whether every file holds one question: told without the parser first, so a rebuild
     from the cache never loads it, then by parsing."""
-    texts = [_small_text(f) for f in members]
-    if not all(t is not None and _looks_like_one_question(t) for t in texts):
-        return False
-    return all(_one_question(f, t) for f, t in zip(members, texts, strict=True) if t is not None)
+    texts: list[str] = []
+    for member in members:  # the first file that is not one question ends the look
+        text = _small_text(member)
+        if text is None or not _looks_like_one_question(text):
+            return False
+        texts.append(text)
+    return all(_one_question(f, t) for f, t in zip(members, texts, strict=True))
 
 
 def _small_text(path: Path) -> str | None:
@@ -167,6 +170,8 @@ def _small_text(path: Path) -> str | None:
     from guidedeck.guides import read_bounded
 
     try:
+        if path.stat().st_size > MAX_QUESTION_FILE:
+            return None  # told by its size: not opened
         return read_bounded(path, MAX_QUESTION_FILE).decode("utf-8")
     except (OSError, ValueError):
         return None

@@ -28,6 +28,19 @@ MAX_LOCK_BYTES = 64 * 1024 * 1024
 """The largest lock file read (a guide of 10,000 cards makes about 5 MB)."""
 
 
+def lock_files_under(root: Path) -> list[Path]:
+    """Every lock file in folder ``root`` (or beside file ``root``) and below it, but in
+    hidden folders: those a build reads to know its guides' neighbours and gone guides."""
+    if root.is_file():
+        root = root.parent
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.rglob(f"*{LOCK_SUFFIX}")
+        if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
+    )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class NoteEntry:
     """One note as the lock remembers it (never changed once made: a build makes new ones)."""

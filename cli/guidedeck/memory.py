@@ -40,6 +40,7 @@ from guidedeck.lockfile import (
     LockError,
     NoteEntry,
     NotetypeEntry,
+    lock_files_under,
     read_lock,
     value_problem,
 )
@@ -336,17 +337,6 @@ def _guide_beside(lock: Path) -> Path | None:
     return None
 
 
-def _visible_files(root: Path, pattern: str) -> list[Path]:
-    if root.is_file():
-        root = root.parent
-    if not root.is_dir():
-        return []
-    return sorted(
-        p for p in root.rglob(pattern)
-        if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
-    )  # fmt: skip
-
-
 def load_memory(
     guides: Mapping[Path, Path],
     outputs: Mapping[str, Sequence[Path]],
@@ -371,7 +361,7 @@ def load_memory(
     read_locks = {p.resolve() for p in guides.values()}
     out_resolved = out_dir.resolve()
     for root in roots:
-        for lock_file in _visible_files(root, f"*{LOCK_SUFFIX}"):
+        for lock_file in lock_files_under(root):
             resolved = lock_file.resolve()
             if resolved not in read_locks and not resolved.is_relative_to(out_resolved):
                 read_locks.add(resolved)

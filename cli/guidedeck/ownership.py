@@ -18,8 +18,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import tempfile
 import zipfile
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,4 +111,31 @@ def _marked(raw: bytes) -> str | None:
     return name if isinstance(name, str) else None
 
 
-__all__ = ["MARK", "RECORD", "Record", "digest", "mark", "read_record"]
+def output_problem(out: Path, *, writing: bool) -> str | None:
+    """Why ``out`` cannot take the build's output (None: it can), said before any guide is read:
+    a file where a folder should be, or (``writing``) a place nothing can be written into. The
+    try leaves no trace: the folders it made to write its test file are removed again."""
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            where = "" if folder == out else f" ({folder} is a file)"
+            return f"{out}: output path is a file, not a folder{where}"
+    if not writing:
+        return None
+    made: list[Path] = []
+    try:
+        for folder in reversed([f for f in (out, *out.parents) if not f.exists()]):
+            folder.mkdir()
+            made.append(folder)
+        fd, name = tempfile.mkstemp(prefix=".guidedeck-try-", dir=out)
+        os.close(fd)
+        Path(name).unlink()
+    except OSError as exc:
+        return f"{out}: cannot write the output there ({exc.strerror or exc})"
+    finally:
+        for folder in reversed(made):
+            with suppress(OSError):
+                folder.rmdir()
+    return None
+
+
+__all__ = ["MARK", "RECORD", "Record", "digest", "mark", "output_problem", "read_record"]

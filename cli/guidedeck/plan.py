@@ -115,33 +115,6 @@ def resolve(
     )
 
 
-def output_problem(out: Path, *, writing: bool) -> str | None:
-    """Why ``out`` cannot take the build's output (None: it can), said before any guide is read:
-    a file where a folder should be, or (``writing``) a place nothing can be written into. The
-    try leaves no trace: the folders it made to write its test file are removed again."""
-    for folder in (out, *out.parents):
-        if folder.exists() and not folder.is_dir():
-            where = "" if folder == out else f" ({folder} is a file)"
-            return f"{out}: output path is a file, not a folder{where}"
-    if not writing:
-        return None
-    made: list[Path] = []
-    try:
-        for folder in reversed([f for f in (out, *out.parents) if not f.exists()]):
-            folder.mkdir()
-            made.append(folder)
-        fd, name = tempfile.mkstemp(prefix=".guidedeck-try-", dir=out)
-        os.close(fd)
-        Path(name).unlink()
-    except OSError as exc:
-        return f"{out}: cannot write the output there ({exc.strerror or exc})"
-    finally:
-        for folder in reversed(made):
-            with suppress(OSError):
-                folder.rmdir()
-    return None
-
-
 def lock_path(guide: Path, out_dir: Path) -> Path:
     """``<stem>.guidedeck.lock`` beside the guide, committed with it; for the sample shipped with
     guidedeck (not the user's to commit, maybe not writable), beside the decks in ``out_dir``.

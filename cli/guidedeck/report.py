@@ -77,6 +77,9 @@ class BuildReport:
     """Guides taken from the cache as prepared by an earlier build."""
     prepared: int = 0
     """Guides read, parsed and rendered by this build."""
+    unread: bool = False
+    """Nothing had changed since the last build: no guide, deck or lock file was read
+    (:mod:`guidedeck.unchanged`)."""
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -112,6 +115,11 @@ class BuildReport:
         return out
 
 
+def made_no_cards(config: PackageConfig) -> str:
+    """The notice for a file of a scanned folder that teaches nothing (said on every build)."""
+    return f"{config.guides[0]}: made no cards; no deck written"
+
+
 def finish(report: BuildReport, strict: bool) -> BuildReport:
     """Say of every package that was meant to be written, and was not, that it was not."""
     for pkg in report.packages:
@@ -132,4 +140,4 @@ def finish(report: BuildReport, strict: bool) -> BuildReport:
     return report
 
 
-__all__ = ["BuildReport", "GuideReport", "PackageReport", "finish"]
+__all__ = ["BuildReport", "GuideReport", "PackageReport", "finish", "made_no_cards"]

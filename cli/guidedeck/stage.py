@@ -26,7 +26,7 @@ from guidedeck.package import DeckData, NoteData, make_package, package_bytes
 from guidedeck.plan import BuildPlan, GuideWork
 from guidedeck.prepare import GuideChangedError
 from guidedeck.removal import removals
-from guidedeck.report import PackageReport
+from guidedeck.report import PackageReport, made_no_cards
 from guidedeck.transaction import Transaction
 
 DECK_ID_BASE = 1_400_000_000_000
@@ -183,7 +183,7 @@ class Staging:
             # a file of a scanned folder that teaches nothing (an index, a list of questions
             # without answers): said, not an error
             pkg.skipped = True
-            self.plan.report.notices.append(f"{config.guides[0]}: made no cards; no deck written")
+            self.plan.report.notices.append(made_no_cards(config))
         else:
             pkg.problems.append(
                 Diagnostic.error(config.loc, f"no cards for {config.output}; nothing written")
