@@ -1,5 +1,5 @@
 /* guidedeck serve: reload this page when the server says it changed (no network beyond the
-   server it came from). The page asks for every page's tag a few times a second: a short
+   server it came from). The page asks for every page's tag ten times a second: a short
    request, so no tab holds a connection open (a browser opens only 6 to one host). */
 (function () {
   "use strict";
@@ -26,6 +26,6 @@
       .then(follow, function () { /* the server is restarting: ask again later */ })
       .then(function () { asking = false; });
   }
-  setInterval(ask, 250);
+  setInterval(ask, 100);
   document.addEventListener("visibilitychange", ask);
 })();
