@@ -146,7 +146,9 @@ def record(
     files = _watched(packages, out_dir, roots, cache.deps_seen)
     if len(files) > MAX_STATE_FILES:
         return
-    state = {str(p): [*(_stat(p) or (-1, -1, -1)), _sha(p)] for p in files}
+    key = _key(packages, out_dir, roots, strict)
+    before = _files_of(cache.get_packed(SLOT, key, kind=KIND))
+    state = {str(p): _state_of(p, before.get(str(p))) for p in files}
     quiet = [
         {"skipped": p.skipped, "guides": [_quiet_guide(g) for g in p.guides]}
         for p in report.packages
@@ -155,7 +157,25 @@ def record(
     packed = json.dumps(
         {"files": state, "deps": deps, "packages": quiet}, ensure_ascii=True
     ).encode()
-    cache.put_packed(SLOT, _key(packages, out_dir, roots, strict), packed, {}, kind=KIND)
+    cache.put_packed(SLOT, key, packed, {}, kind=KIND)
+
+
+def _files_of(packed: bytes | None) -> dict[str, FileState]:
+    """The files of a state (none when there is none, or it is of another format)."""
+    try:
+        files = json.loads(packed)["files"] if packed is not None else {}
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return files if isinstance(files, dict) else {}
+
+
+def _state_of(path: Path, before: FileState | None) -> FileState:
+    """``path``'s state; its SHA-256 taken from the last state when its ``stat`` is the same
+    (an edit of one guide hashes that guide, its lock and its deck, not every file)."""
+    now = list(_stat(path) or (-1, -1, -1))
+    if isinstance(before, list) and len(before) == 4 and before[:3] == now and now[0] != -1:
+        return [*now, before[3]]
+    return [*now, _sha(path)]
 
 
 def _same(path: Path, was: FileState) -> bool:
