@@ -112,7 +112,7 @@ def main() -> None:
         cold = corpus_copy(args.corpus, work / "cold-guides", 1)
         # the cached builds have guides (and lock files beside them) of their own: a full build
         # into another output folder would otherwise rewrite their locks between two of them
-        k160 = corpus_copy(args.corpus, work / "k160-guides", 10)
+        cached_guides = corpus_copy(args.corpus, work / "k160-guides", 10)
         gd = [py, "-m", "guidedeck", "build", "--no-cache"]
         cached = [py, "-m", "guidedeck", "build"]
 
@@ -148,7 +148,7 @@ def main() -> None:
             return run([*cached, str(c16), "--out", str(work / "k16")])
 
         def cached160() -> tuple[float, int]:
-            return run([*cached, str(k160), "--out", str(work / "k160")])
+            return run([*cached, str(cached_guides), "--out", str(work / "k160")])
 
         def cold16() -> tuple[float, int]:  # a fresh clone's first build
             for lock in cold.glob("*.guidedeck.lock"):
@@ -177,7 +177,7 @@ def main() -> None:
         edits = iter(range(1, 1_000_000))
 
         def edited160() -> tuple[float, int]:
-            edit_one(sorted(k160.glob("*.md"))[0], next(edits))
+            edit_one(sorted(cached_guides.glob("*.md"))[0], next(edits))
             return cached160()
 
         rebuild16()  # write the lock files: the measured builds are rebuilds
