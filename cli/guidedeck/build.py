@@ -66,7 +66,7 @@ def build(
     with staged_build(packages, options, cache) as staged:
         staged.commit()
     if cache is not None:
-        record(staged.plan.report, packages, out_dir, roots, strict, cache)
+        record(staged.plan.report, packages, out_dir, roots, strict, cache, staged.staging.marks)
     return staged.plan.report
 
 

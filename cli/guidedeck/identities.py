@@ -62,6 +62,19 @@ class Identities:
         self.guids.add(guid)
         return id_field, guid, self.note_ids.take()
 
+    def keep_as_left(self, guids: Sequence[str]) -> bool:
+        """Take the ``ID`` values and note ids of remembered notes kept as they are, unless one
+        is taken by this build already (then nothing is taken: the notes must be made anew)."""
+        entries = [self.memory.notes[g].entry for g in guids]
+        ids, nids = {e.id for e in entries}, {e.nid for e in entries}
+        if len(ids) < len(entries) or len(nids) < len(entries):
+            return False
+        if ids & self.used_ids or nids & self.used_nids:
+            return False
+        self.used_ids |= ids
+        self.used_nids |= nids
+        return True
+
     def notes_of(
         self, work: GuideWork, prepared: Prepared, deck: str
     ) -> tuple[list[NoteData], list[NoteEntry]]:

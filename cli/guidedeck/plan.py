@@ -28,6 +28,7 @@ from guidedeck.memory import Memory
 from guidedeck.prepare import Prepared, Reload
 from guidedeck.report import BuildReport, GuideReport, PackageReport
 from guidedeck.resources import data_dir
+from guidedeck.unchanged import Previous, previous
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class BuildPlan:
     work: list[GuideWork] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
     """GUIDs of the remembered notes that a card of this build continues."""
+    previous: Previous | None = None
+    """The state the last clean build kept (:mod:`guidedeck.unchanged`): a package whose
+    files and notes are as it left them is not staged again."""
 
     @property
     def folders(self) -> list[Path]:
@@ -105,6 +109,9 @@ def resolve(
     out_dir = options.out_dir
     report = BuildReport(dry_run=options.dry_run)
     report.packages = [PackageReport(c, out_dir / c.output) for c in packages]
+    last = None
+    if cache is not None and not options.dry_run:
+        last = previous(packages, out_dir, options.roots, options.strict, cache)
     return BuildPlan(
         packages=packages,
         options=options,
@@ -112,6 +119,7 @@ def resolve(
         locks={p.resolve(): lock_path(p, out_dir) for c in packages for p in c.guides},
         roots=options.roots or tuple(sorted({p.parent for c in packages for p in c.guides})),
         report=report,
+        previous=last,
     )
 
 

@@ -19,15 +19,17 @@ from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic, SourceLoc
 from guidedeck.identities import Identities, notetype_entries
 from guidedeck.identity import stable_number
+from guidedeck.kinds import CardKind
 from guidedeck.lockfile import Lock, NoteEntry, NotetypeEntry
 from guidedeck.memory import text_digest
 from guidedeck.ownership import MARK_FORMAT
 from guidedeck.package import DeckData, NoteData, make_package, package_bytes
 from guidedeck.plan import BuildPlan, GuideWork
 from guidedeck.prepare import GuideChangedError
-from guidedeck.removal import removals
+from guidedeck.removal import Removals, removals
 from guidedeck.report import PackageReport, made_no_cards
 from guidedeck.transaction import Transaction
+from guidedeck.unchanged import guide_mark
 
 DECK_ID_BASE = 1_400_000_000_000
 
@@ -67,6 +69,9 @@ class Staging:
     """Per guide: the kinds its packages make."""
     jobs_of: dict[int, list[GuideWork]] = field(default_factory=lambda: defaultdict(list))
     """Per package: its guides, in order."""
+    marks: dict[Path, str] = field(default_factory=dict)
+    """Per guide: what its notes were made of (:func:`guidedeck.unchanged.guide_mark`)."""
+    _images: bool | None = None
 
     def __post_init__(self) -> None:
         for work in self.plan.work:
@@ -78,6 +83,8 @@ class Staging:
         """Give package ``n``'s cards their identities and stage its deck and ready locks."""
         plan, config, pkg = self.plan, self.plan.packages[n], self.plan.report.packages[n]
         jobs = self.jobs_of[n]
+        if self._as_left(n, jobs):
+            return
         decks: dict[str, list[NoteData]] = {}
         media: dict[str, Path] = {}
         usable = all(work.usable for work in jobs) and all(
@@ -98,6 +105,64 @@ class Staging:
             self.pending[work.home].remove(work)
             if not self.pending[work.home] and work.home not in self.failed:
                 self._lock(work, pkg)
+
+    def _as_left(self, n: int, jobs: list[GuideWork]) -> bool:
+        """Package ``n`` as the last clean build left it, when nothing it is made of changed:
+        its guides, their locks and its deck untouched since (by the state that build kept),
+        and each guide's cards continuing the very notes they continued then, with the same
+        notes lost. Its deck and locks would come out byte for byte the same, so neither is
+        made again; only what the report and the identities of later packages need is done.
+        False: the package is staged in full."""
+        plan, pkg = self.plan, self.plan.report.packages[n]
+        last = plan.previous
+        if last is None or plan.options.dry_run or not all(w.usable for w in jobs):
+            return False
+        if not all(w.reload is not None for w in jobs) or not self._images_as_left():
+            return False  # a guide prepared anew: its bytes, settings or images changed
+        homes = [w.home for w in jobs]
+        if any(len(self.pending[h]) != 1 for h in homes):
+            return False  # a guide shared by packages: its lock is made of all of them
+        if not last.untouched(
+            [pkg.output, *(w.path for w in jobs), *(plan.locks[h] for h in homes)]
+        ):
+            return False
+        gone = {w.home: self._removals(w) for w in jobs}
+        kept = {w.home: self._kept(w, plan.packages[n], gone[w.home]) for w in jobs}
+        if any(k is None for k in kept.values()):
+            return False
+        if not self.ids.keep_as_left([g for k in kept.values() for g in k or ()]):
+            return False  # an id is this build's elsewhere already: the notes change
+        for work in jobs:
+            self._report_as_left(work, kept[work.home] or [], gone[work.home])
+        pkg.ready = pkg.unchanged = True
+        self.staged.append(n)
+        for work in jobs:
+            work.packed = b""
+            self.pending[work.home].remove(work)
+            self.txn.clean(plan.locks[work.home])
+        return True
+
+    def _images_as_left(self) -> bool:
+        """Whether every image the last clean build's guides showed is as it was then."""
+        if self._images is None:
+            last = self.plan.previous
+            self._images = last is not None and last.untouched(map(Path, last.deps))
+        return self._images
+
+    def _kept(self, work: GuideWork, config: PackageConfig, gone: Removals) -> list[str] | None:
+        """The notes a guide's cards continue, when they and the notes it lost are those of
+        the last clean build (None: they are not)."""
+        memory, name = self.plan.memory, deck_name(config, work.title)
+        guids = [g for g in work.matched if g is not None]
+        if len(guids) != len(work.matched):
+            return None  # a new card
+        if any(memory.notes[g].removed or memory.notes[g].deck != name for g in guids):
+            return None
+        mark = guide_mark(guids, _lost(gone), name)
+        if self.plan.previous is None or self.plan.previous.marks.get(str(work.home)) != mark:
+            return None
+        self.marks[work.home] = mark
+        return guids
 
     def settle(self) -> None:
         """Leave out every deck a guide of which has a lock that could not be staged (and every
@@ -170,13 +235,29 @@ class Staging:
         notes, entries = self.ids.notes_of(work, ready, name)
         decks.setdefault(name, []).extend(notes)
         self.entries[home].extend(entries)
-        gone = removals(plan.memory, home, plan.claimed, {k.value for k in work.kinds},
-                        self.kinds_of[home])  # fmt: skip
+        gone = self._removals(work)
+        self._report_removals(work, gone)
+        self.marks[home] = guide_mark([n.guid for n in notes], _lost(gone), name)
+        return True
+
+    def _removals(self, work: GuideWork) -> Removals:
+        plan = self.plan
+        kinds = {k.value for k in work.kinds}
+        return removals(plan.memory, work.home, plan.claimed, kinds, self.kinds_of[work.home])
+
+    @staticmethod
+    def _report_removals(work: GuideWork, gone: Removals) -> None:
         work.report.removed = [r.entry for r in gone.left_now]
         work.report.removed_before = [r.entry for r in gone.left_before]
         work.report.dropped = [r.entry for r in gone.dropped]
         work.report.status["removed"] = len(gone.left_now)
-        return True
+
+    def _report_as_left(self, work: GuideWork, guids: list[str], gone: Removals) -> None:
+        """A guide left as it was: every note unchanged, as :meth:`_guide` would report."""
+        kinds = [CardKind(self.plan.memory.notes[g].entry.kind) for g in guids]
+        work.report.status["unchanged"] += len(kinds)
+        work.report.counts.update(kinds)
+        self._report_removals(work, gone)
 
     def _no_cards(self, config: PackageConfig, pkg: PackageReport) -> None:
         if config.scanned:
@@ -242,6 +323,11 @@ class Staging:
                 Diagnostic.error(SourceLoc(str(where), 1), f"cannot write: {exc.strerror}")
             )
             self.failed.add(home)
+
+
+def _lost(gone: Removals) -> list[str]:
+    """The GUIDs of the notes a guide lost (now, before, or of a kind no longer built)."""
+    return [r.entry.guid for r in (*gone.left_now, *gone.left_before, *gone.dropped)]
 
 
 def stage(plan: BuildPlan, ids: Identities) -> Staging:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,7 @@ def _clean(report: BuildReport) -> bool:
 
 def record(
     report: BuildReport, packages: Sequence[PackageConfig], out_dir: Path,
-    roots: Sequence[Path], strict: bool, cache: Cache,
+    roots: Sequence[Path], strict: bool, cache: Cache, marks: Mapping[Path, str],
 ) -> None:  # fmt: skip
     """After a build: keep the state of everything it read and wrote (see the module)."""
     if cache.root is None or not cache.writable or not _clean(report):
@@ -146,27 +146,19 @@ def record(
     files = _watched(packages, out_dir, roots, cache.deps_seen)
     if len(files) > MAX_STATE_FILES:
         return
-    key = _key(packages, out_dir, roots, strict)
-    before = _files_of(cache.get_packed(SLOT, key, kind=KIND))
+    last = previous(packages, out_dir, roots, strict, cache)
+    before = last.files if last is not None else {}
     state = {str(p): _state_of(p, before.get(str(p))) for p in files}
     quiet = [
         {"skipped": p.skipped, "guides": [_quiet_guide(g) for g in p.guides]}
         for p in report.packages
     ]
     deps = sorted(cache.deps_seen)
+    kept = {str(home): mark for home, mark in marks.items()}
     packed = json.dumps(
-        {"files": state, "deps": deps, "packages": quiet}, ensure_ascii=True
+        {"files": state, "deps": deps, "marks": kept, "packages": quiet}, ensure_ascii=True
     ).encode()
-    cache.put_packed(SLOT, key, packed, {}, kind=KIND)
-
-
-def _files_of(packed: bytes | None) -> dict[str, FileState]:
-    """The files of a state (none when there is none, or it is of another format)."""
-    try:
-        files = json.loads(packed)["files"] if packed is not None else {}
-    except (ValueError, KeyError, TypeError):
-        return {}
-    return files if isinstance(files, dict) else {}
+    cache.put_packed(SLOT, _key(packages, out_dir, roots, strict), packed, {}, kind=KIND)
 
 
 def _state_of(path: Path, before: FileState | None) -> FileState:
@@ -176,6 +168,48 @@ def _state_of(path: Path, before: FileState | None) -> FileState:
     if isinstance(before, list) and len(before) == 4 and before[:3] == now and now[0] != -1:
         return [*now, before[3]]
     return [*now, _sha(path)]
+
+
+class Previous:
+    """The state the last clean build kept, as the next build reads it."""
+
+    def __init__(self, files: dict[str, FileState], deps: list[str], marks: dict[str, str],
+                 quiet: list[dict[str, Any]]) -> None:  # fmt: skip
+        self.files, self.deps, self.marks, self.quiet = files, deps, marks, quiet
+
+    def untouched(self, paths: Iterable[Path]) -> bool:
+        """Whether each of ``paths`` is as the last build left it."""
+        return all(str(p) in self.files and _same(p, self.files[str(p)]) for p in paths)
+
+
+def previous(
+    packages: Sequence[PackageConfig],
+    out_dir: Path,
+    roots: Sequence[Path],
+    strict: bool,
+    cache: Cache,
+) -> Previous | None:
+    """The state of the last clean build with this code, configuration and output folder."""
+    if cache.root is None:
+        return None
+    packed = cache.get_packed(SLOT, _key(packages, out_dir, roots, strict), kind=KIND)
+    if packed is None:
+        return None
+    try:
+        state = json.loads(packed)
+        files, deps, marks = state["files"], state["deps"], state.get("marks", {})
+        if not (isinstance(files, dict) and isinstance(deps, list) and isinstance(marks, dict)):
+            return None
+        return Previous(files, [str(d) for d in deps], marks, list(state["packages"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def guide_mark(matched: Sequence[str | None], removed: Iterable[str], deck: str) -> str:
+    """What a guide's notes were made of, besides the files: the notes its cards continued, in
+    order, the notes it lost, and its deck (see :func:`guidedeck.stage.Staging`)."""
+    text = json.dumps([list(matched), sorted(removed), deck])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _same(path: Path, was: FileState) -> bool:
@@ -196,20 +230,15 @@ def nothing_to_do(
 ) -> BuildReport | None:
     """The report of this build when nothing it would read changed since the last clean
     build; None when something did (or no state is kept): then the build runs in full."""
-    if cache.root is None:
-        return None
-    packed = cache.get_packed(SLOT, _key(packages, out_dir, roots, strict), kind=KIND)
-    if packed is None:
+    last = previous(packages, out_dir, roots, strict, cache)
+    if last is None:
         return None
     try:
-        state = json.loads(packed)
-        files: dict[str, FileState] = state["files"]
-        deps = [str(p) for p in state["deps"]]
-        if sorted(map(Path, files)) != _watched(packages, out_dir, roots, deps):
+        if sorted(map(Path, last.files)) != _watched(packages, out_dir, roots, last.deps):
             return None  # a file came or went
-        if not all(_same(Path(p), was) for p, was in files.items()):
+        if not last.untouched(map(Path, last.files)):
             return None
-        return _report(packages, out_dir, state["packages"])
+        return _report(packages, out_dir, last.quiet)
     except (ValueError, KeyError, TypeError, IndexError):
         return None  # another format: the build runs in full
 
@@ -243,4 +272,4 @@ def _report(
     return report
 
 
-__all__ = ["nothing_to_do", "record"]
+__all__ = ["Previous", "guide_mark", "nothing_to_do", "previous", "record"]
