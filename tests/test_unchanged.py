@@ -42,9 +42,9 @@ def _said(lines: list[str]) -> list[str]:
 def _guides(folder: Path) -> Path:
     """Guides with warnings, images and a file that makes no card."""
     folder.mkdir(parents=True)
-    for name in ("tables.md", "quick_check.md", "contrasts.md", "scenario.md"):
-        if (FIXTURES / "parse" / name).is_file():
-            shutil.copyfile(FIXTURES / "parse" / name, folder / name)
+    for name in ("tables.md", "quick_check.md", "contrasts.md"):
+        shutil.copyfile(FIXTURES / "parse" / name, folder / name)
+    shutil.copyfile(ROOT / "deck_source" / "backend-basics.md", folder / "backend-basics.md")
     (folder / "img").mkdir()
     (folder / "diagrams.md").write_text(IMAGE_GUIDE, encoding="utf-8")
     (folder / "img" / "dns.png").write_bytes(png((200, 0, 0)))
@@ -182,3 +182,121 @@ def test_a_build_with_nothing_to_do_opens_no_guide_deck_or_lock(tmp_path: Path) 
     opened, loaded = eval(done.stdout.splitlines()[-1])  # our own child's repr
     assert QUIET in done.stdout
     assert opened == [] and loaded == [], (opened, loaded)
+
+
+# --- a package left as it was, beside an edited one -----------------------------------------------
+
+
+def _stage_counts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The guides whose notes a build makes anew (each call of the identity allocator)."""
+    from guidedeck.identities import Identities
+
+    made: list[str] = []
+    notes_of = Identities.notes_of
+
+    def counted(self: Identities, work: object, prepared: object, deck: str) -> object:
+        made.append(work.path.name)  # type: ignore[attr-defined]
+        return notes_of(self, work, prepared, deck)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Identities, "notes_of", counted)
+    return made
+
+
+def _decks_and_locks(guides: Path, out: Path) -> dict[str, bytes]:
+    return {**{f"out/{p.name}": p.read_bytes() for p in sorted(out.glob("*.apkg"))},
+            **{f"guides/{p.relative_to(guides)}": p.read_bytes()
+               for p in sorted(guides.rglob("*.guidedeck.lock"))}}  # fmt: skip
+
+
+ROW = "| Standard | milliseconds | high |"
+"""A fact of tables.md's storage-class table."""
+
+
+def _move_row(g: Path) -> None:
+    """A table row leaves tables.md (two builds later it comes back in another guide)."""
+    text = (g / "tables.md").read_text(encoding="utf-8")
+    assert ROW + "\n" in text
+    (g / "tables.md").write_text(text.replace(ROW + "\n", ""), encoding="utf-8")
+
+
+def _elsewhere(g: Path, *rows: str) -> None:
+    table = "| Class | Latency | Cost |\n|---|---|---|\n" + "".join(f"{r}\n" for r in rows)
+    (g / "elsewhere.md").write_text(f"# Elsewhere\n\n## Storage Classes\n\n{table}")
+
+
+OTHER_ROW = "| Glacier | minutes | low |"
+
+
+def _row_comes_back_elsewhere(g: Path) -> None:
+    _elsewhere(g, OTHER_ROW, ROW)  # a guide of the same build: the other packages stay as left
+
+
+HISTORY: list[tuple[str, Callable[[Path], object], set[str] | None]] = [
+    (
+        "first build",
+        lambda g: _elsewhere(g, OTHER_ROW),
+        {
+            "tables.md",
+            "quick_check.md",
+            "contrasts.md",
+            "backend-basics.md",
+            "diagrams.md",
+            "elsewhere.md",
+        },
+    ),
+    (
+        "one guide edited",
+        lambda g: (g / "quick_check.md").write_text(
+            (g / "quick_check.md").read_text().replace("?", "? ", 1)
+        ),
+        {"quick_check.md"},
+    ),
+    ("a row removed", _move_row, {"tables.md"}),
+    ("nothing", lambda g: None, set()),
+    # the other guide takes over the note tables.md lost: tables.md's lock changes with it
+    (
+        "the row comes back in another guide",
+        _row_comes_back_elsewhere,
+        {"elsewhere.md", "tables.md"},
+    ),
+    ("an image changed", lambda g: (g / "img" / "tls.png").write_bytes(png((1, 2, 3))), None),
+]
+"""Each step, and the guides whose notes the build must make anew (None: whichever it must;
+the files are compared with a full build either way)."""
+
+
+def _api_build(folder: Path, out: Path, cached: bool, now: int) -> list[tuple[object, ...]]:
+    """Build through the API (its ``now`` fixed, as two workspaces need to compare bytes); what
+    its report says of each guide."""
+    from guidedeck.build import build
+    from guidedeck.cache import Cache
+    from guidedeck.inputs import resolve
+
+    inputs = resolve([folder])
+    cache = Cache.under(out) if cached else Cache(None)
+    report = build(inputs.packages, out, roots=inputs.roots, now=now, cache=cache)
+    assert not report.failed
+    return [(g.path.name, sorted(g.counts.items()), sorted(g.status.items()),
+             sorted(e.guid for e in g.removed), sorted(e.guid for e in g.removed_before))
+            for p in report.packages for g in p.guides]  # fmt: skip
+
+
+def test_packages_left_as_they_were_match_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _stage_counts(monkeypatch)
+    quick, full = tmp_path / "quick", tmp_path / "full"
+    for folder in (quick, full):
+        _guides(folder / "guides")
+    for n, (step, change, expected) in enumerate(HISTORY):
+        for folder in (quick, full):
+            change(folder / "guides")
+        made.clear()
+        now = 1_790_000_000 + 100 * n
+        said = _api_build(quick / "guides", quick / "out", True, now)
+        anew = {m for m in made if m != "notes.md"}
+        assert said == _api_build(full / "guides", full / "out", False, now), step
+        got = _decks_and_locks(quick / "guides", quick / "out")
+        assert got == _decks_and_locks(full / "guides", full / "out"), step
+        if expected is not None:
+            assert anew == expected, (step, anew)

@@ -30,7 +30,7 @@ from guidedeck.cache import CACHE_DIR, Cache, fingerprint
 from guidedeck.config import PackageConfig
 from guidedeck.diagnostics import Diagnostic, Severity, SourceLoc
 from guidedeck.kinds import CardKind
-from guidedeck.lockfile import lock_files_under
+from guidedeck.lockfile import NoteEntry, lock_files_under
 from guidedeck.report import BuildReport, GuideReport, PackageReport, made_no_cards
 
 KIND = "state"
@@ -117,8 +117,11 @@ def _diagnostic(d: Diagnostic) -> list[Any]:
 
 def _quiet_guide(guide: GuideReport) -> dict[str, Any]:
     counts = {str(k): n for k, n in guide.counts.items()}
+    # what this build saw leave the guide has left it "before" for the next one
+    gone = sorted((*guide.removed, *guide.removed_before), key=lambda e: e.guid)
     return {"path": str(guide.path), "title": guide.title, "counts": counts,
-            "diagnostics": [_diagnostic(d) for d in guide.diagnostics]}  # fmt: skip
+            "diagnostics": [_diagnostic(d) for d in guide.diagnostics],
+            "gone": [dataclasses.asdict(e) for e in gone]}  # fmt: skip
 
 
 def _notices(packages: Sequence[PackageReport]) -> list[str]:
@@ -243,6 +246,14 @@ def nothing_to_do(
         return None  # another format: the build runs in full
 
 
+def _statuses(notes: int) -> Counter[str]:
+    """A guide's statuses as a build that changed nothing counts them."""
+    status = Counter({"removed": 0})
+    if notes:
+        status["unchanged"] = notes
+    return status
+
+
 def _report(
     packages: Sequence[PackageConfig], out_dir: Path, quiet: list[dict[str, Any]]
 ) -> BuildReport | None:
@@ -260,7 +271,8 @@ def _report(
             )
             made.guides.append(GuideReport(
                 Path(guide["path"]), str(guide["title"]), counts,
-                Counter(unchanged=sum(counts.values())),
+                _statuses(sum(counts.values())),
+                removed_before=[NoteEntry(**e) for e in guide["gone"]],
                 diagnostics=tuple(
                     Diagnostic(SourceLoc(str(p), int(line), int(col)), Severity(s), str(m))
                     for p, line, col, s, m in guide["diagnostics"]
