@@ -95,6 +95,8 @@ class ConnectTarget:
         return {cid: (where.get(cid, ""), cid in dyn, cid in held) for cid in cids}
 
     def notes(self, wanted: Mapping[str, str]) -> dict[str, HeldNote]:
+        """By ``ID`` field (the add-on shows no GUIDs): every guidedeck note read once, then
+        where its cards are, in one request."""
         guid_of = {id_field: guid for guid, id_field in wanted.items()}
         infos = [
             i for i in self._our_notes(_ints(self.client.call("findNotes", query=OURS)))
@@ -120,6 +122,7 @@ class ConnectTarget:
 
     # --- changing -----------------------------------------------------------------------------
     def import_package(self, package: Path) -> int:
+        """The add-on's ``importPackage`` (Anki reads the file from its own disk)."""
         if self.client.call("importPackage", path=str(package.resolve())) is not True:
             raise ConnectError("importPackage: Anki has no collection open (is a profile open?)")
         return 0  # what Anki refused shows when the notes are read back
@@ -128,6 +131,7 @@ class ConnectTarget:
         self.client.call("changeDeck", cards=list(cards), deck=deck)
 
     def remove_empty(self, decks: Iterable[str]) -> list[str]:
+        """Never the Default deck, or a deck with a card or a child."""
         names = self.deck_names()
         todo = sorted(d for d in set(decks) if d in names)
         ids = self.client.call("deckNamesAndIds")
@@ -163,6 +167,7 @@ class ConnectTarget:
         return self.client.multi([("getDeckConfig", {"deck": d}) for d in decks])
 
     def preset(self, name: str) -> dict[str, Any] | None:
+        """Only a preset some deck uses can be seen."""
         # the add-on shows a preset only through a deck that uses it
         for conf in self._configs(sorted(self.deck_names())):
             if isinstance(conf, dict) and conf.get("name") == name:
@@ -170,12 +175,14 @@ class ConnectTarget:
         return None
 
     def on_default(self, decks: Iterable[str]) -> list[str]:
+        """Each existing deck's preset, asked in one request."""
         names, wanted = self.deck_names(), sorted(set(decks))
         there = [d for d in wanted if d in names]
         confs = dict(zip(there, self._configs(there), strict=True))
         return [d for d in wanted if d not in confs or _on_default(confs[d])]
 
     def make_preset(self, name: str, decks: Sequence[str]) -> dict[str, Any]:
+        """Cloned from Default, then read back through the first deck given it."""
         made = self.client.call("cloneDeckConfigId", name=name, cloneFrom=str(DEFAULT_PRESET))
         if not isinstance(made, int) or not decks:
             raise ConnectError(f"cloneDeckConfigId: Anki did not make the preset {name!r}")
@@ -195,6 +202,7 @@ class ConnectTarget:
 
     # --- triage -------------------------------------------------------------------------------
     def studied(self, lapses: int) -> list[Studied]:
+        """By Anki's own search (:data:`guidedeck.targets.TROUBLE`) and one per flag."""
         cids = _ints(self.client.call("findCards", query=TROUBLE.format(lapses=lapses)))
         if not cids:
             return []

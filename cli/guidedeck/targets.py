@@ -119,6 +119,7 @@ class EngineTarget:
         self.col = col
 
     def notes(self, wanted: Mapping[str, str]) -> dict[str, HeldNote]:
+        """By GUID, as Anki's importer finds them."""
         col, names = self.col, {d.id: d.name for d in self.col.decks.all_names_and_ids()}
         found: dict[str, HeldNote] = {}
         for chunk in _chunks(list(wanted)):
@@ -144,6 +145,7 @@ class EngineTarget:
         return {d.name for d in self.col.decks.all_names_and_ids()}
 
     def import_package(self, package: Path) -> int:
+        """Anki's File > Import, with its defaults; what its log says it refused."""
         from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
         from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
 
@@ -163,6 +165,7 @@ class EngineTarget:
         self.col.set_deck(list(cards), self.col.decks.id_for_name(deck) or self.col.decks.id(deck))
 
     def remove_empty(self, decks: Iterable[str]) -> list[str]:
+        """Never the Default deck, a filtered deck, or a deck with a card or a child."""
         removed = []
         for name in sorted(set(decks)):
             deck = self.col.decks.by_name(name)
@@ -189,6 +192,7 @@ class EngineTarget:
         return next((c for c in self.col.decks.all_config() if c["name"] == name), None)
 
     def on_default(self, decks: Iterable[str]) -> list[str]:
+        """Filtered decks have no preset: never listed."""
         out = []
         for name in sorted(set(decks)):
             deck = self.col.decks.by_name(name)
@@ -197,6 +201,7 @@ class EngineTarget:
         return out
 
     def make_preset(self, name: str, decks: Sequence[str]) -> dict[str, Any]:
+        """Anki's defaults under ``name``, given to ``decks``."""
         conf: dict[str, Any] = self.col.decks.get_config(
             self.col.decks.add_config_returning_id(name)
         )
@@ -207,6 +212,7 @@ class EngineTarget:
         self.col.decks.update_config(conf)
 
     def give_preset(self, decks: Sequence[str], conf: dict[str, Any]) -> None:
+        """``conf`` to each of ``decks`` that exists."""
         for name in decks:
             deck = self.col.decks.by_name(name)
             if deck is not None:
@@ -214,6 +220,7 @@ class EngineTarget:
                 self.col.decks.save(deck)
 
     def studied(self, lapses: int) -> list[Studied]:
+        """By Anki's own search (:data:`TROUBLE`), card by card."""
         out = []
         for cid in self.col.find_cards(TROUBLE.format(lapses=lapses)):
             card = self.col.get_card(cid)
