@@ -50,7 +50,7 @@ def build(
     found in (searched for lock files of guides that are gone). ``cache`` holds guides prepared
     by earlier builds and what each deck was built from (none: everything is made).
     """
-    from guidedeck.unchanged import nothing_to_do, record
+    from guidedeck.unchanged import nothing_to_do
 
     if cache is not None and not dry_run:  # skip: nothing changed since the last build
         unchanged = nothing_to_do(packages, out_dir, roots, strict, cache)
@@ -64,9 +64,7 @@ def build(
         on_guide,
     )  # fmt: skip
     with staged_build(packages, options, cache) as staged:
-        staged.commit()
-    if cache is not None:
-        record(staged.plan.report, packages, out_dir, roots, strict, cache, staged.staging.marks)
+        staged.commit()  # and the state of what it read and wrote kept (guidedeck.unchanged)
     return staged.plan.report
 
 

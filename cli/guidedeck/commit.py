@@ -26,6 +26,7 @@ from guidedeck.removal import removed_elsewhere
 from guidedeck.report import PackageReport, finish
 from guidedeck.stage import Staging, deck_name, stage
 from guidedeck.transaction import recover
+from guidedeck.unchanged import record
 
 
 @dataclass
@@ -139,6 +140,9 @@ def staged_build(
         staged = StagedBuild(plan, stage(plan, ids))  # stage
         try:
             yield staged  # commit (the caller's)
+            if staged.committed and not options.dry_run:  # kept while the folders are locked
+                record(plan.report, packages, options.out_dir, options.roots, options.strict,
+                       plan.cache, staged.staging.marks)  # fmt: skip
         finally:
             if not staged.committed:
                 staged.rollback()
