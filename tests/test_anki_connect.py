@@ -3,8 +3,9 @@ desktop, one case per line of the report; and, without Anki, which way push take
 
 ``tests/desktop/connect_cases.py`` starts Anki desktop headless with the add-on from
 ``../shared/ankiconnect/plugin`` (skipped where that folder is absent) and runs guidedeck beside
-it. As for the reviewer tests, the child run is judged by its JUnit report, never by its exit
-status (Qt may crash the process at exit, after every case has passed).
+it. As for the reviewer tests, the child run is judged by its own report
+(``tests/desktop/child.py``), never by its exit status (Qt may crash the process at exit, after
+every case has passed).
 """
 
 from __future__ import annotations

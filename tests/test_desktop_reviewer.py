@@ -3,7 +3,8 @@
 ``tests/desktop/reviewer_cases.py`` starts Anki desktop (aqt, Qt WebEngine) headless, imports
 guidedeck's decks and drives its reviewer with real clicks and keys. It runs in a child pytest:
 Qt may crash the process while it tears down after the last case (a known trait of Qt WebEngine
-at exit), so the child is judged by its JUnit report, never by its exit status. Every case the
+at exit), so the child is judged by its own report (``tests/desktop/child.py``), never by its
+exit status. Every case the
 child module names must be in that report, and have passed.
 """
 

@@ -2,11 +2,12 @@
 desktop (aqt, headless), while it runs (issue #27).
 
 Not collected by the main run: ``tests/test_anki_connect.py`` runs this module in a child pytest
-(see ``tests/desktop/pytest.ini``) and judges each case by its JUnit report. Anki starts once for
-the module with the add-on from ``../shared/ankiconnect/plugin`` (unchanged), listening on a
-free port. guidedeck runs as the learner runs it: ``python -m guidedeck`` in a process of its
-own, talking HTTP to Anki, while this process keeps Anki's event loop turning (the add-on answers
-from it). What Anki holds is then read from Anki's own open collection.
+(see ``tests/desktop/pytest.ini``) and judges each case by its report (``tests/desktop/child.py``).
+Anki starts once for the module with the add-on from ``../shared/ankiconnect/plugin``
+(unchanged), listening on a free port. guidedeck runs as the learner runs it: ``python -m
+guidedeck`` in a process of its own, talking HTTP to Anki, while this process keeps Anki's event
+loop turning (the add-on answers from it). What Anki holds is then read from Anki's own open
+collection.
 
 Each case writes guides of its own names into decks of its own, so the cases share one Anki
 without sharing a note.
@@ -41,7 +42,7 @@ CASES = (
        "test_presets_through_anki_connect_are_read_back_from_anki",
        "test_triage_reads_the_running_anki"]
 )  # fmt: skip
-"""Every case this module runs, as the JUnit report names it."""
+"""Every case this module runs, as its report names it."""
 
 
 def _free_port() -> int:

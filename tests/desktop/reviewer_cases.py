@@ -3,7 +3,8 @@
 Not collected by the main run: ``tests/test_desktop_reviewer.py`` runs this module in a child
 pytest (with the pytest-anki2 plugin and ``tests/desktop/pytest.ini``), because Qt may crash the
 process while it tears down after every test has passed; the parent judges each case by the
-child's JUnit report. ``CASES`` names every case, so the parent knows what must have run.
+child's report (``tests/desktop/child.py``). ``CASES`` names every case, so the parent knows
+what must have run.
 
 Each card is shown by Anki's own reviewer (``mw.reviewer``) in the main window's web view, the
 page Anki builds for it, with Anki's own shortcuts active; clicks and keys are real Qt input
@@ -39,7 +40,7 @@ CASES = (
     + ["test_no_choice_reaches_the_next_card_or_the_next_review",
        "test_a_shuffled_quiz_keeps_its_order_on_the_back"]
 )  # fmt: skip
-"""Every case this module runs, as the JUnit report names it."""
+"""Every case this module runs, as its report names it."""
 
 
 def _build(tmp: Path) -> dict[str, Path]:
