@@ -258,12 +258,31 @@ def _anki_page_helpers() -> str:
     return text
 
 
+FADE = "Uncaught TypeError: Cannot read properties of null (reading 'style')"
+"""Anki's own ``fade_in_webview``/``fade_out_webview`` (aqt/main.py) run
+``document.body.style.opacity = ...`` in the reviewer's page when it refreshes the reviewer
+after a change; on a page still loading (a theme switch) there is no body yet (seen in CI)."""
+
+
+def _cards_touch_style() -> bool:
+    """Whether any card template of guidedeck sets an element's style from a script."""
+    folder = ROOT / "templates"
+    return any(
+        ".style" in path.read_text(encoding="utf-8")
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix in (".html", ".js") and "preview" not in path.parts
+    )
+
+
 def _anki_not_ready(message: str, helpers: str) -> bool:
-    """Whether ``message`` says one of Anki's own page helpers is not defined yet.
+    """Whether ``message`` comes from Anki's own page code running before its page is ready.
 
     While Anki switches screens on a starved CPU, it can run a queued call of its own (such as
-    ``_blockDefaultDragDropBehavior()``) before the new page has loaded its scripts (seen in CI).
-    That is Anki's page, not a card: no card of guidedeck calls these helpers."""
+    ``_blockDefaultDragDropBehavior()``) before the new page has loaded its scripts, or fade a
+    page that has no body yet (:data:`FADE`). That is Anki's page, not a card: no card of
+    guidedeck calls these helpers or touches an element's style (checked, not assumed)."""
+    if message == FADE:
+        return not _cards_touch_style()
     match = re.fullmatch(r"Uncaught ReferenceError: (_\w+) is not defined", message)
     return bool(match) and re.search(rf"\b{match.group(1)}\b", helpers) is not None
 
