@@ -404,9 +404,8 @@ def triage_command(
 
     from guidedeck.anki_connect import ConnectError
     from guidedeck.cache import Cache
-    from guidedeck.connect_target import ConnectTarget
     from guidedeck.push import PushError, choose_way
-    from guidedeck.triage import known_notes, troubles, troubles_in_file
+    from guidedeck.triage import known_notes, troubles_in
 
     inputs = _inputs(paths, False)
     try:
@@ -414,11 +413,7 @@ def triage_command(
         known, problems = known_notes(
             inputs.packages, decks_dir, Cache.under(decks_dir, writable=False)
         )
-        if way.client is not None:
-            found = troubles(ConnectTarget(way.client), known, lapses)
-        else:
-            assert way.collection is not None
-            found = troubles_in_file(way.collection, known, lapses)
+        found = troubles_in(way, known, lapses)
     except (PushError, ConnectError) as exc:
         raise GuideError(str(exc)) from None
     if fmt == "json":

@@ -142,7 +142,7 @@ def staged_build(
             yield staged  # commit (the caller's)
             if staged.committed and not options.dry_run:  # kept while the folders are locked
                 record(plan.report, packages, options.out_dir, options.roots, options.strict,
-                       plan.cache, staged.staging.marks)  # fmt: skip
+                       plan.cache, staged.staging.marks, plan.previous)  # fmt: skip
         finally:
             if not staged.committed:
                 staged.rollback()

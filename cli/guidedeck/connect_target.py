@@ -132,9 +132,11 @@ class ConnectTarget:
 
     def remove_empty(self, decks: Iterable[str]) -> list[str]:
         """Never the Default deck, or a deck with a card or a child."""
-        names = self.deck_names()
-        todo = sorted(d for d in set(decks) if d in names)
         ids = self.client.call("deckNamesAndIds")
+        if not isinstance(ids, dict):
+            raise ConnectError("deckNamesAndIds: AnkiConnect answered with something else")
+        names = set(ids)
+        todo = sorted(d for d in set(decks) if d in names)
         counts = self.client.multi([("findCards", {"query": f'"deck:{_quoted(d)}"'}) for d in todo])
         empty = [
             d for d, cards in zip(todo, counts, strict=True)

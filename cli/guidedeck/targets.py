@@ -99,10 +99,6 @@ class Target(Protocol):
         """guidedeck's cards that are flagged, marked, leeches or lapsed ``lapses`` times."""
 
 
-def _ids(values: Iterable[int]) -> str:
-    return "(" + ",".join(str(int(v)) for v in values) + ")"
-
-
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -20,6 +20,7 @@ from guidedeck.diagnostics import Diagnostic
 from guidedeck.identity import field_text
 
 if TYPE_CHECKING:
+    from guidedeck.push import Way
     from guidedeck.targets import Target
 
 FLAGS = {1: "red", 2: "orange", 3: "green", 4: "blue", 5: "pink", 6: "turquoise", 7: "purple"}
@@ -91,15 +92,18 @@ def troubles(target: Target, known: dict[str, tuple[str, str]], lapses: int) -> 
     return sorted(found, key=lambda t: (t.rank(), t.source))
 
 
-def troubles_in_file(
-    collection: Path, known: dict[str, tuple[str, str]], lapses: int
-) -> list[Trouble]:
-    """:func:`troubles` of a collection file, read from a copy (Anki closed)."""
+def troubles_in(way: Way, known: dict[str, tuple[str, str]], lapses: int) -> list[Trouble]:
+    """:func:`troubles` of the collection ``way`` reaches: a running Anki through AnkiConnect,
+    or a collection file, read from a copy (Anki closed)."""
+    from guidedeck.connect_target import ConnectTarget
     from guidedeck.push import open_collection, scratch_copy
     from guidedeck.targets import EngineTarget
 
+    if way.client is not None:
+        return troubles(ConnectTarget(way.client), known, lapses)
+    assert way.collection is not None
     with ExitStack() as stack:
-        col = open_collection(scratch_copy(collection, stack))
+        col = open_collection(scratch_copy(way.collection, stack))
         stack.callback(col.close)
         return troubles(EngineTarget(col), known, lapses)
 
@@ -112,4 +116,4 @@ def _asks(fields: dict[str, str]) -> str:
     return ""
 
 
-__all__ = ["Trouble", "known_notes", "troubles", "troubles_in_file"]
+__all__ = ["Trouble", "known_notes", "troubles", "troubles_in"]

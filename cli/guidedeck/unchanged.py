@@ -142,14 +142,15 @@ def _clean(report: BuildReport) -> bool:
 def record(
     report: BuildReport, packages: Sequence[PackageConfig], out_dir: Path,
     roots: Sequence[Path], strict: bool, cache: Cache, marks: Mapping[Path, str],
+    last: Previous | None,
 ) -> None:  # fmt: skip
-    """After a build: keep the state of everything it read and wrote (see the module)."""
+    """After a build: keep the state of everything it read and wrote (see the module);
+    ``last``, the state the build started from, spares hashing the files it left alone."""
     if cache.root is None or not cache.writable or not _clean(report):
         return
     files = _watched(packages, out_dir, roots, cache.deps_seen)
     if len(files) > MAX_STATE_FILES:
         return
-    last = previous(packages, out_dir, roots, strict, cache)
     before = last.files if last is not None else {}
     state = {str(p): _state_of(p, before.get(str(p))) for p in files}
     quiet = [
