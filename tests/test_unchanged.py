@@ -15,12 +15,20 @@ import pytest
 from click.testing import CliRunner
 
 from guidedeck.cli import main
+from tests.anki_engine import assert_every_deck_imports
 from tests.conftest import FIXTURES, ROOT
 from tests.test_media import GUIDE as IMAGE_GUIDE
 from tests.test_media import png
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 QUIET = "nothing changed since the last build"
+IMPORTED: set[str] = set()
+"""Digests of the decks these tests built and imported into Anki's engine (each once)."""
+
+
+def _imports(out: Path, work: Path) -> None:
+    """Every deck in ``out`` imported into a fresh collection, every card rendered."""
+    assert_every_deck_imports(sorted(out.glob("*.apkg")), work, IMPORTED)
 
 
 def _build(folder: Path, out: Path, *extra: str) -> tuple[int, list[str]]:
@@ -72,6 +80,7 @@ def test_a_build_with_nothing_to_do_says_what_a_full_build_says(
     quiet_code, quiet = _build(folder, out)
     assert QUIET in "\n".join(quiet), "nothing changed, yet the build ran in full"
     assert (quiet_code, _said(quiet)) == (code, _said(full)) == (first, _said(full))
+    _imports(out, tmp_path / "anki")
     assert any("warning" in line for line in full) or layout == "corpus"
 
 
@@ -140,6 +149,7 @@ def test_any_change_runs_the_build_in_full(tmp_path: Path, change: str) -> None:
     full = [ln.replace(str(twin / "guides"), str(folder)).replace(str(twin / "out"), str(out))
             for ln in full]  # fmt: skip
     assert (code, _said(lines)) == (full_code, _said(full))
+    _imports(out, tmp_path / "anki")
 
 
 def test_strict_is_another_build(tmp_path: Path) -> None:
@@ -182,6 +192,7 @@ def test_a_build_with_nothing_to_do_opens_no_guide_deck_or_lock(tmp_path: Path) 
     opened, loaded = eval(done.stdout.splitlines()[-1])  # our own child's repr
     assert QUIET in done.stdout
     assert opened == [] and loaded == [], (opened, loaded)
+    _imports(out, tmp_path / "anki")
 
 
 # --- a package left as it was, beside an edited one -----------------------------------------------
@@ -300,3 +311,4 @@ def test_packages_left_as_they_were_match_a_full_build(
         assert got == _decks_and_locks(full / "guides", full / "out"), step
         if expected is not None:
             assert anew == expected, (step, anew)
+        _imports(quick / "out", tmp_path / f"anki-{n}")
