@@ -9,7 +9,7 @@ nothing in place: every deck and lock stays as it was.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from guidedeck.cache import Cache
 from guidedeck.config import PackageConfig
 from guidedeck.identities import Identities
-from guidedeck.matching import match_across, match_as_prepared
+from guidedeck.matching import match_across, match_as_prepared, only_at_home
 from guidedeck.memory import load_memory
 from guidedeck.package import NoteData
 from guidedeck.plan import BuildOptions, BuildPlan, folder_locks, resolve
@@ -25,7 +25,7 @@ from guidedeck.prepare import Prepared, prepared_guides
 from guidedeck.removal import removed_elsewhere
 from guidedeck.report import PackageReport, finish
 from guidedeck.stage import Staging, deck_name, stage
-from guidedeck.transaction import recover
+from guidedeck.transaction import Transaction, recover
 from guidedeck.unchanged import record
 
 
@@ -94,14 +94,11 @@ def _after(plan: BuildPlan, staging: Staging) -> None:
 
 
 @contextmanager
-def matched_build(
-    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None,
-    *, finish_interrupted: bool = True, keep_cache: bool = False,
-) -> Iterator[tuple[BuildPlan, Identities]]:  # fmt: skip
-    """The build's stages up to matching, and the identity allocator: what ``preview`` shows
-    and :func:`staged_build` stages. The folders' locks are held until the block ends;
-    ``finish_interrupted``: first finish the commit of a build that was stopped;
-    ``keep_cache``: keep a first cache even if no deck is written (a preview writes none)."""
+def _remembered(
+    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None,
+    finish_interrupted: bool, keep_cache: bool,
+) -> Iterator[BuildPlan]:  # fmt: skip
+    """The stages before preparing: the plan, its folders locked until the block ends."""
     plan = resolve(packages, options, cache)  # resolve inputs
     with folder_locks(plan.folders), _finishing(plan, keep_cache):
         if finish_interrupted and (recovered := recover(options.out_dir, plan.locks.values())):
@@ -110,9 +107,28 @@ def matched_build(
         plan.memory = load_memory(plan.locks, _outputs(plan), options.out_dir, plan.roots,
                                   plan.cache)  # remember  # fmt: skip
         plan.report.problems.extend(plan.memory.problems)
-        with prepared_guides(plan.packages, options.strict, options.jobs, plan.cache) as guides:
-            match_as_prepared(plan, guides)  # prepare, match at home
-        match_across(plan)  # match across guides
+        yield plan
+
+
+def _matched(plan: BuildPlan, on_package: Callable[[int], None] | None = None) -> None:
+    """Prepare every guide and match its cards, at home as it comes, then across guides."""
+    options = plan.options
+    with prepared_guides(plan.packages, options.strict, options.jobs, plan.cache) as guides:
+        match_as_prepared(plan, guides, on_package)  # prepare, match at home
+    match_across(plan)  # match across guides
+
+
+@contextmanager
+def matched_build(
+    packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None,
+    *, finish_interrupted: bool = True, keep_cache: bool = False,
+) -> Iterator[tuple[BuildPlan, Identities]]:  # fmt: skip
+    """The build's stages up to matching, and the identity allocator: what ``preview`` shows.
+    The folders' locks are held until the block ends; ``finish_interrupted``: first finish the
+    commit of a build that was stopped; ``keep_cache``: keep a first cache even if no deck is
+    written (a preview writes none)."""
+    with _remembered(packages, options, cache, finish_interrupted, keep_cache) as plan:
+        _matched(plan)
         yield plan, Identities(plan.memory, options.now)  # assign identities
 
 
@@ -135,16 +151,21 @@ def notes_by_guide(
 def staged_build(
     packages: Sequence[PackageConfig], options: BuildOptions, cache: Cache | None = None
 ) -> Iterator[StagedBuild]:
-    """The build's stages up to staging; the caller commits (or not)."""
-    with matched_build(packages, options, cache) as (plan, ids):
-        staged = StagedBuild(plan, stage(plan, ids))  # stage
+    """The build's stages up to staging; the caller commits (or not). A first build (nothing
+    remembered, so nothing to match across guides) stages each package as soon as its guides
+    are in, while the workers prepare the next ones."""
+    with _remembered(packages, options, cache, True, False) as plan:
+        ids = Identities(plan.memory, options.now)  # assign identities (as each is staged)
+        staged = StagedBuild(plan, Staging(plan, ids, Transaction(options.out_dir)))
         try:
+            _matched(plan, staged.staging.package if only_at_home(plan) else None)
+            stage(staged.staging)  # stage
             yield staged  # commit (the caller's)
             if staged.committed and not options.dry_run:  # kept while the folders are locked
                 record(plan.report, packages, options.out_dir, options.roots, options.strict,
                        plan.cache, staged.staging.marks, plan.previous)  # fmt: skip
         finally:
-            if not staged.committed:
+            if not staged.committed:  # failed, interrupted or declined: every file as it was
                 staged.rollback()
                 plan.report.declined = not options.dry_run
             plan.report.reused, plan.report.prepared = plan.cache.hits, plan.cache.misses
@@ -164,7 +185,7 @@ def _finishing(plan: BuildPlan, keep: bool) -> Iterator[None]:
 
 
 def _outputs(plan: BuildPlan) -> dict[str, list[Path]]:
-    return {c.output: [p.resolve() for p in c.guides] for c in plan.packages}
+    return {c.output: list(homes) for c, homes in zip(plan.packages, plan.homes, strict=True)}
 
 
 __all__ = ["StagedBuild", "matched_build", "staged_build"]

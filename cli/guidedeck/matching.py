@@ -8,41 +8,59 @@ that left another guide of this build (an item moved between guides).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from guidedeck.codec import unpack_outline
 from guidedeck.identity import match
 from guidedeck.memory import Remembered, current
 from guidedeck.plan import BuildPlan, GuideWork
-from guidedeck.prepare import Stream
+from guidedeck.prepare import Reload, Stream
 from guidedeck.report import GuideReport
 
 
-def match_as_prepared(plan: BuildPlan, prepared: Stream) -> None:
-    """Take each guide as it is prepared into the plan's work, and match its cards at home."""
-    on_guide = plan.options.on_guide
+def match_as_prepared(
+    plan: BuildPlan, prepared: Stream, on_package: Callable[[int], None] | None = None
+) -> None:
+    """Take each guide as it is prepared into the plan's work, and match its cards at home;
+    ``on_package`` is called with each package's number once all its guides are in."""
     for n, config in enumerate(plan.packages):
-        pkg = plan.report.packages[n]
-        for path in config.guides:
-            packed, reload = next(prepared)
-            ready = unpack_outline(packed)  # the cards' fields stay packed until staged
-            if on_guide is not None:
-                on_guide(path)
-            work = GuideWork(n, path, path.resolve(), tuple(config.kinds),
-                             GuideReport(path, diagnostics=ready.diagnostics))  # fmt: skip
-            pkg.guides.append(work.report)
-            plan.work.append(work)
-            problem = plan.memory.lock_errors.get(work.home)
-            if problem is not None:
-                pkg.problems.append(problem)
-                continue
-            if not ready.usable:
-                continue
-            work.usable, work.title = True, ready.title
-            work.report.title = ready.title
-            work.cards = {j: candidate for j, (_kind, candidate) in enumerate(ready.cards)}
-            work.packed, work.reload = (b"", reload) if reload is not None else (packed, None)
-            match_at_home(plan, work)
+        for path, home in zip(config.guides, plan.homes[n], strict=True):
+            _take(plan, n, path, home, *next(prepared))
+        if on_package is not None:
+            on_package(n)
+
+
+def _take(
+    plan: BuildPlan, n: int, path: Path, home: Path, packed: bytes, reload: Reload | None
+) -> None:
+    """One prepared guide of package ``n`` into the plan's work, matched at home."""
+    ready = unpack_outline(packed)  # the cards' fields stay packed until staged
+    if plan.options.on_guide is not None:
+        plan.options.on_guide(path)
+    config, pkg = plan.packages[n], plan.report.packages[n]
+    work = GuideWork(n, path, home, tuple(config.kinds),
+                     GuideReport(path, diagnostics=ready.diagnostics))  # fmt: skip
+    pkg.guides.append(work.report)
+    plan.work.append(work)
+    problem = plan.memory.lock_errors.get(work.home)
+    if problem is not None:
+        pkg.problems.append(problem)
+        return
+    if not ready.usable:
+        return
+    work.usable, work.title = True, ready.title
+    work.report.title = ready.title
+    work.cards = {j: candidate for j, (_kind, candidate) in enumerate(ready.cards)}
+    work.packed, work.reload = (b"", reload) if reload is not None else (packed, None)
+    match_at_home(plan, work)
+
+
+def only_at_home(plan: BuildPlan) -> bool:
+    """Whether matching at home is all the matching this build can do: nothing is remembered (a
+    first build), so no card can take a note across guides, and each package's matches are
+    final as soon as its guides are in (it may be staged while later guides are prepared)."""
+    return not plan.memory.notes
 
 
 def match_at_home(plan: BuildPlan, work: GuideWork) -> None:

@@ -83,6 +83,8 @@ class BuildPlan:
     packages: Sequence[PackageConfig]
     options: BuildOptions
     cache: Cache
+    homes: tuple[tuple[Path, ...], ...]
+    """Each package's guides, resolved (what remembered notes name as their home)."""
     locks: dict[Path, Path]
     """Each guide (resolved) -> its lock file."""
     roots: tuple[Path, ...]
@@ -112,11 +114,17 @@ def resolve(
     last = None
     if cache is not None and not options.dry_run:
         last = previous(packages, out_dir, options.roots, options.strict, cache)
+    homes = tuple(tuple(p.resolve() for p in c.guides) for c in packages)
     return BuildPlan(
         packages=packages,
         options=options,
         cache=Cache(None) if cache is None else cache,
-        locks={p.resolve(): lock_path(p, out_dir) for c in packages for p in c.guides},
+        homes=homes,
+        locks={
+            home: lock_path(p, out_dir)
+            for c, resolved in zip(packages, homes, strict=True)
+            for p, home in zip(c.guides, resolved, strict=True)
+        },
         roots=options.roots or tuple(sorted({p.parent for c in packages for p in c.guides})),
         report=report,
         previous=last,

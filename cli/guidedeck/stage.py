@@ -63,26 +63,33 @@ class Staging:
     """Guides (resolved) whose lock cannot be written: their decks are not committed either."""
     notetypes: dict[Path, dict[str, NotetypeEntry]] = field(default_factory=dict)
     entries: dict[Path, list[NoteEntry]] = field(default_factory=lambda: defaultdict(list))
-    pending: dict[Path, list[GuideWork]] = field(default_factory=lambda: defaultdict(list))
+    pending: dict[Path, set[int]] = field(default_factory=lambda: defaultdict(set))
     """Per guide: its packages not staged yet (its lock waits for them)."""
     kinds_of: dict[Path, set[str]] = field(default_factory=lambda: defaultdict(set))
     """Per guide: the kinds its packages make."""
-    jobs_of: dict[int, list[GuideWork]] = field(default_factory=lambda: defaultdict(list))
-    """Per package: its guides, in order."""
+    jobs_of: dict[int, list[GuideWork]] = field(default_factory=dict)
+    """Per package staged so far: its guides, in order."""
+    done: int = 0
+    """How many packages (the first ones, in order) are staged or refused so far."""
     marks: dict[Path, str] = field(default_factory=dict)
     """Per guide: what its notes were made of (:func:`guidedeck.unchanged.guide_mark`)."""
     _images: bool | None = None
 
     def __post_init__(self) -> None:
-        for work in self.plan.work:
-            self.jobs_of[work.package].append(work)
-            self.pending[work.home].append(work)
-            self.kinds_of[work.home].update(k.value for k in work.kinds)
+        # from the configuration, not the guides prepared so far: packages may be staged while
+        # later guides are still being prepared
+        for n, (config, homes) in enumerate(zip(self.plan.packages, self.plan.homes, strict=True)):
+            for home in homes:
+                self.pending[home].add(n)
+                self.kinds_of[home].update(k.value for k in config.kinds)
 
     def package(self, n: int) -> None:
-        """Give package ``n``'s cards their identities and stage its deck and ready locks."""
+        """Give package ``n``'s cards their identities and stage its deck and ready locks
+        (packages are staged in order, each once its guides are prepared and matched)."""
+        assert n == self.done, "packages are staged in order"
+        self.done += 1
         plan, config, pkg = self.plan, self.plan.packages[n], self.plan.report.packages[n]
-        jobs = self.jobs_of[n]
+        jobs = self.jobs_of[n] = [work for work in plan.work if work.package == n]
         if self._as_left(n, jobs):
             return
         decks: dict[str, list[NoteData]] = {}
@@ -102,7 +109,7 @@ class Staging:
         self.staged.append(n)
         for work in jobs:
             work.packed = b""
-            self.pending[work.home].remove(work)
+            self.pending[work.home].discard(n)
             if not self.pending[work.home] and work.home not in self.failed:
                 self._lock(work, pkg)
 
@@ -138,7 +145,7 @@ class Staging:
         self.staged.append(n)
         for work in jobs:
             work.packed = b""
-            self.pending[work.home].remove(work)
+            self.pending[work.home].discard(n)
             self.txn.clean(plan.locks[work.home])
         return True
 
@@ -330,18 +337,13 @@ def _lost(gone: Removals) -> list[str]:
     return [r.entry.guid for r in (*gone.left_now, *gone.left_before, *gone.dropped)]
 
 
-def stage(plan: BuildPlan, ids: Identities) -> Staging:
-    """Stage every package of ``plan`` (see the module's docstring)."""
-    staging = Staging(plan, ids, Transaction(plan.options.out_dir))
-    try:
-        for n in range(len(plan.packages)):
-            staging.package(n)
-        staging.settle()
-        staging.record()
-    except BaseException:
-        staging.txn.rollback()  # interrupted or failed: every file stays as it was
-        raise
-    return staging
+def stage(staging: Staging) -> None:
+    """Stage every package not staged yet, then what depends on all of them (see the module's
+    docstring); the caller rolls ``staging.txn`` back unless it commits."""
+    for n in range(staging.done, len(staging.plan.packages)):
+        staging.package(n)
+    staging.settle()
+    staging.record()
 
 
 _NOTE_FIELDS = tuple(f.name for f in fields(NoteData))
