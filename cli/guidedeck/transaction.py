@@ -77,12 +77,28 @@ class Transaction:
         self.journal = journal_dir / JOURNAL
         self.staged: dict[Path, Path] = {}
         """Target -> its temporary file."""
+        self._leftovers: dict[Path, list[str]] = {}
 
     def clean(self, target: Path) -> None:
         """Remove temporary files of ``target`` left by a build killed before it committed."""
-        for stale in target.parent.glob(temporary_name(target)):
-            if stale not in self.staged.values():
+        pattern = temporary_name(target)
+        for name in self._temporary_files(target.parent):
+            stale = target.parent / name
+            if fnmatch.fnmatchcase(name, pattern) and stale not in self.staged.values():
                 stale.unlink(missing_ok=True)
+
+    def _temporary_files(self, folder: Path) -> list[str]:
+        """Names of the temporary files in ``folder`` when this build first looked there: one
+        listing per folder, not a glob of it per file (a folder of 160 guides and their locks
+        was listed 160 times). Those this build writes later are its own (staged)."""
+        if folder not in self._leftovers:
+            try:
+                with os.scandir(folder) as entries:
+                    names = [e.name for e in entries if e.name.endswith(".tmp")]
+            except OSError:
+                names = []
+            self._leftovers[folder] = [n for n in names if n.startswith(".")]
+        return self._leftovers[folder]
 
     def stage(self, target: Path, data: bytes) -> None:
         """Write ``data`` for ``target`` (raises OSError; then nothing is staged for it)."""
