@@ -9,6 +9,7 @@ of ``build``, ``check``, ``list``, ``preview``, ``serve`` and ``push`` (``list``
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -284,7 +285,13 @@ def _results(
     import guidedeck.render  # noqa: F401
 
     context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else None)
-    pool = stack.enter_context(context.Pool(workers, initializer=_worker_signals))
+    # the workers inherit every object loaded so far frozen: their collections never walk
+    # (and so never copy the pages of) what they will not free; this process thaws at once
+    gc.freeze()
+    try:
+        pool = stack.enter_context(context.Pool(workers, initializer=_worker_signals))
+    finally:
+        gc.unfreeze()
 
     def ordered() -> Iterator[tuple[bytes, dict[str, str], str]]:
         queue = iter(work)
