@@ -12,11 +12,13 @@
 | commit | :mod:`guidedeck.commit` | all staged files put in place together, or none |
 | report | :mod:`guidedeck.report` | what happened, for the summary and the exit code |
 
-Everything is gathered before anything is written (mkdocs' rule), so a card can find its note in
-any guide. A package is written only when all its guides were read without an error (or, with
-``strict``, without a warning); otherwise the deck built last time stays as it was. Builds that
-touch the same folders wait for each other (a file lock), so they never trip on each other's
-temporary files or interleave lock writes. What "removed" means is :mod:`guidedeck.removal`'s.
+Everything is gathered before anything is staged (mkdocs' rule), so a card can find its note in
+any guide; only a first build, which remembers no note for a card to find, stages each package as
+soon as its guides are in. Nothing is in place before the commit. A package is written only
+when all its guides were read without an error (or, with ``strict``, without a warning);
+otherwise the deck built last time stays as it was. Builds that touch the same folders wait for
+each other (a file lock), so they never trip on each other's temporary files or interleave lock
+writes. What "removed" means is :mod:`guidedeck.removal`'s.
 """
 
 from __future__ import annotations
