@@ -80,16 +80,17 @@ class GuideNote(genanki.Note):  # type: ignore[misc]
 
 
 @lru_cache(maxsize=64)
-def guide_model(kind: str, mtime: int) -> GuideModel:
-    """The model of notetype ``kind`` at ``mtime``, made once per build: genanki works out
-    which fields a template requires by rendering it once per field (a tenth of a first build's
-    packaging when every package made its models anew)."""
-    return GuideModel(design(kind), mtime)
+def guide_model(notetype: NotetypeDesign, mtime: int) -> GuideModel:
+    """The model of ``notetype`` at ``mtime``, made once: genanki works out which fields a
+    template requires by rendering it once per field (a tenth of a first build's packaging when
+    every package made its models anew). Keyed by the design itself, not its kind's name: a
+    kind's design may be read again (and differ) in one process."""
+    return GuideModel(notetype, mtime)
 
 
 def make_package(decks: Sequence[DeckData], notetype_mtimes: Mapping[str, int]) -> genanki.Package:
     """genanki objects for ``decks``; notetypes get the given mtimes."""
-    models = {kind: guide_model(kind, mtime) for kind, mtime in notetype_mtimes.items()}
+    models = {kind: guide_model(design(kind), mtime) for kind, mtime in notetype_mtimes.items()}
     built = []
     for deck in decks:
         gdeck = genanki.Deck(deck.deck_id, deck.name, deck.description)
