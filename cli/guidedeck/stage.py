@@ -74,6 +74,8 @@ class Staging:
     marks: dict[Path, str] = field(default_factory=dict)
     """Per guide: what its notes were made of (:func:`guidedeck.unchanged.guide_mark`)."""
     _images: bool | None = None
+    _taken: int = 0
+    """How many of the plan's guides the packages staged so far hold."""
 
     def __post_init__(self) -> None:
         # from the configuration, not the guides prepared so far: packages may be staged while
@@ -89,7 +91,7 @@ class Staging:
         assert n == self.done, "packages are staged in order"
         self.done += 1
         plan, config, pkg = self.plan, self.plan.packages[n], self.plan.report.packages[n]
-        jobs = self.jobs_of[n] = [work for work in plan.work if work.package == n]
+        jobs = self.jobs_of[n] = self._guides_of(n)
         if self._as_left(n, jobs):
             return
         decks: dict[str, list[NoteData]] = {}
@@ -112,6 +114,16 @@ class Staging:
             self.pending[work.home].discard(n)
             if not self.pending[work.home] and work.home not in self.failed:
                 self._lock(work, pkg)
+
+    def _guides_of(self, n: int) -> list[GuideWork]:
+        """Package ``n``'s guides: the next ones of the plan's work, which holds every package's
+        guides in order (one pass over it for the whole build)."""
+        work, start = self.plan.work, self._taken
+        end = start
+        while end < len(work) and work[end].package == n:
+            end += 1
+        self._taken = end
+        return work[start:end]
 
     def _as_left(self, n: int, jobs: list[GuideWork]) -> bool:
         """Package ``n`` as the last clean build left it, when nothing it is made of changed:
