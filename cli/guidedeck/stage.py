@@ -67,8 +67,6 @@ class Staging:
     """Per guide: its packages not staged yet (its lock waits for them)."""
     kinds_of: dict[Path, set[str]] = field(default_factory=lambda: defaultdict(set))
     """Per guide: the kinds its packages make."""
-    jobs_of: dict[int, list[GuideWork]] = field(default_factory=dict)
-    """Per package staged so far: its guides, in order."""
     done: int = 0
     """How many packages (the first ones, in order) are staged or refused so far."""
     marks: dict[Path, str] = field(default_factory=dict)
@@ -91,7 +89,7 @@ class Staging:
         assert n == self.done, "packages are staged in order"
         self.done += 1
         plan, config, pkg = self.plan, self.plan.packages[n], self.plan.report.packages[n]
-        jobs = self.jobs_of[n] = self._guides_of(n)
+        jobs = self._guides_of(n)
         if self._as_left(n, jobs):
             return
         decks: dict[str, list[NoteData]] = {}
@@ -116,14 +114,11 @@ class Staging:
                 self._lock(work, pkg)
 
     def _guides_of(self, n: int) -> list[GuideWork]:
-        """Package ``n``'s guides: the next ones of the plan's work, which holds every package's
-        guides in order (one pass over it for the whole build)."""
-        work, start = self.plan.work, self._taken
-        end = start
-        while end < len(work) and work[end].package == n:
-            end += 1
-        self._taken = end
-        return work[start:end]
+        """Package ``n``'s guides: the next ones of the plan's work, which holds each guide of
+        every package, in order."""
+        start = self._taken
+        self._taken += len(self.plan.homes[n])
+        return self.plan.work[start : self._taken]
 
     def _as_left(self, n: int, jobs: list[GuideWork]) -> bool:
         """Package ``n`` as the last clean build left it, when nothing it is made of changed:
@@ -190,7 +185,7 @@ class Staging:
         while changed:
             changed = False
             for n in self.staged:
-                homes = {work.home for work in self.jobs_of[n]}
+                homes = set(plan.homes[n])
                 if n in dropped or not homes & self.failed:
                     continue
                 dropped.add(n)
