@@ -218,6 +218,13 @@ def _in_use(path: Path) -> PushError:
     )
 
 
+def _busy(exc: BaseException) -> bool:
+    """Whether SQLite refused because another process holds the file."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
 def _unicase(a: str, b: str) -> int:
     return (a.casefold() > b.casefold()) - (a.casefold() < b.casefold())
 
@@ -242,11 +249,9 @@ def _probe(path: Path) -> None:
                 conn.close()
             if found is not None and found[0] != "ok":
                 problem = f"SQLite finds it damaged ({found[0]})"
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _in_use(path) from None
-            problem = str(exc)
         except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise _in_use(path) from None
             problem = str(exc)
     if problem:
         raise PushError(
@@ -594,11 +599,9 @@ def _aside(collection: Path) -> Backup:
     _probe(collection)
     try:
         return Backup(collection)
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise _in_use(collection) from None
-        raise PushError(f"{collection}: cannot back it up ({exc}); nothing was changed") from None
     except (OSError, sqlite3.Error) as exc:
+        if _busy(exc):
+            raise _in_use(collection) from None
         raise PushError(f"{collection}: cannot back it up ({exc}); nothing was changed") from None
 
 

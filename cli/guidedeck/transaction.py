@@ -94,10 +94,10 @@ class Transaction:
         if folder not in self._leftovers:
             try:
                 with os.scandir(folder) as entries:
-                    names = [e.name for e in entries if e.name.endswith(".tmp")]
+                    names = [e.name for e in entries]
             except OSError:
                 names = []
-            self._leftovers[folder] = [n for n in names if n.startswith(".")]
+            self._leftovers[folder] = [n for n in names if n[:1] == "." and n.endswith(".tmp")]
         return self._leftovers[folder]
 
     def stage(self, target: Path, data: bytes) -> None:
