@@ -4,10 +4,13 @@ working folder (issue #22: the journal held relative paths)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
+from guidedeck import transaction
 from guidedeck.transaction import JOURNAL, Transaction, recover
 
 
@@ -59,3 +62,25 @@ def test_recover_from_another_working_folder_finishes_the_right_files(
     assert list(elsewhere.iterdir()) == []  # nothing moved into the wrong folder
     leftovers = [p.name for p in project.rglob("*.tmp")]
     assert leftovers == []
+
+
+def test_ctrl_c_as_a_file_is_staged_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signal lands once the temporary file is written, before it is known as staged: the
+    rollback must still find it (a leftover would wait for the next build to remove it)."""
+    real = transaction.write_temporary
+
+    def interrupted(target: Path, data: bytes) -> Path:
+        written = real(target, data)
+        os.kill(os.getpid(), signal.SIGINT)
+        return written
+
+    monkeypatch.setattr(transaction, "write_temporary", interrupted)
+    txn = Transaction(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            txn.stage(tmp_path / "guide.apkg", b"new deck")
+        finally:
+            txn.rollback()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

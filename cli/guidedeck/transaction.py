@@ -104,7 +104,10 @@ class Transaction:
         """Write ``data`` for ``target`` (raises OSError; then nothing is staged for it)."""
         self.clean(target)
         self.discard(target)
-        self.staged[target] = write_temporary(target, data)
+        # Ctrl-C or SIGTERM waits until the file is known as staged, so a rollback removes it
+        # (a first build stages while it still prepares: a signal mid-write is no rarity)
+        with signals_held():
+            self.staged[target] = write_temporary(target, data)
 
     def discard(self, target: Path) -> None:
         """Forget ``target``'s staged file (its previous version stays)."""
