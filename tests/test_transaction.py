@@ -4,8 +4,9 @@ working folder (issue #22: the journal held relative paths)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -70,17 +71,29 @@ def test_ctrl_c_as_a_file_is_staged_leaves_no_temporary_file(
     """The signal lands once the temporary file is written, before it is known as staged: the
     rollback must still find it (a leftover would wait for the next build to remove it)."""
     real = transaction.write_temporary
+    # another thread is alive, as the worker pool's are while a first build stages, and the
+    # kernel hands it the signal (any thread that does not mask it may get it): Python then
+    # runs the handler in the main thread at once
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait)
+    other.start()
 
     def interrupted(target: Path, data: bytes) -> Path:
         written = real(target, data)
-        os.kill(os.getpid(), signal.SIGINT)
+        assert other.ident is not None
+        signal.pthread_kill(other.ident, signal.SIGINT)
+        time.sleep(0.2)  # that thread takes it, and Python has the main thread act on it
         return written
 
     monkeypatch.setattr(transaction, "write_temporary", interrupted)
     txn = Transaction(tmp_path)
-    with pytest.raises(KeyboardInterrupt):
-        try:
-            txn.stage(tmp_path / "guide.apkg", b"new deck")
-        finally:
-            txn.rollback()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                txn.stage(tmp_path / "guide.apkg", b"new deck")
+            finally:
+                txn.rollback()
+    finally:
+        idle.set()
+        other.join()
     assert sorted(p.name for p in tmp_path.iterdir()) == []

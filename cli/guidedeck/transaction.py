@@ -19,6 +19,7 @@ import os
 import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -59,15 +60,30 @@ def write_temporary(target: Path, data: bytes) -> Path:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait (they are delivered on exit) while the block runs."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """SIGINT and SIGTERM wait (they are acted on when the block ends) while the block runs.
+
+    Their handlers are swapped for one that only notes them. Masking them in this thread would
+    not do: the kernel gives a process's signal to any thread that does not mask it (the worker
+    pool's, Anki's engine's), and Python then runs the handler in the main thread at once. Only
+    the main thread runs Python's handlers, so a block in another thread is never interrupted
+    by them and needs nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    caught: list[int] = []
+
+    def note(signum: int, _frame: object) -> None:
+        caught.append(signum)
+
+    previous = {held: signal.signal(held, note) for held in _HELD}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for held, handler in previous.items():
+            signal.signal(held, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 class Transaction:
@@ -136,9 +152,11 @@ class Transaction:
         return done
 
     def rollback(self) -> None:
-        """Delete every staged file: the previous files stay as they were."""
-        for target in list(self.staged):
-            self.discard(target)
+        """Delete every staged file: the previous files stay as they were (a second Ctrl-C
+        waits until they are gone)."""
+        with signals_held():
+            for target in list(self.staged):
+                self.discard(target)
 
 
 def recover(journal_dir: Path, locks: Collection[Path] = ()) -> list[Path]:
